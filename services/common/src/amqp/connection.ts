@@ -1,0 +1,116 @@
+import { EventEmitter } from 'node:events';
+import { connect, type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import type { Logger } from '../logging.js';
+
+export interface AmqpConnectionOptions {
+  url: string;
+  /** Shown in RabbitMQ's management UI as the connection name. */
+  connectionName: string;
+  logger: Logger;
+  /** Upper bound of the reconnect back-off. */
+  maxReconnectDelayMs?: number;
+}
+
+type ChannelUser = (model: ChannelModel) => Promise<void>;
+
+/**
+ * One AMQP connection that reconnects forever with jittered back-off. Components
+ * register a setup callback that (re)creates their channel and consumers on every
+ * connect; while disconnected they fail fast instead of waiting.
+ */
+export class AmqpConnection extends EventEmitter<{ connect: [ChannelModel]; disconnect: [Error] }> {
+  private model: ChannelModel | undefined;
+  private readonly users: ChannelUser[] = [];
+
+  private constructor(
+    private readonly recovering: RecoveringChannelModel,
+    private readonly logger: Logger,
+  ) {
+    super();
+    recovering.on('connect', (model: ChannelModel) => {
+      this.model = model;
+      logger.info('rabbitmq connected');
+      for (const user of this.users) this.runUser(user, model);
+      this.emit('connect', model);
+    });
+    recovering.on('disconnect', (error: Error) => {
+      this.model = undefined;
+      logger.warn({ err: error }, 'rabbitmq connection lost; reconnecting');
+      this.emit('disconnect', error);
+    });
+    recovering.on('reconnect-scheduled', (info: { attempt: number; delay: number; error: Error }) => {
+      logger.debug({ attempt: info.attempt, delay_ms: info.delay, err: info.error.message }, 'rabbitmq reconnect scheduled');
+    });
+    recovering.on('error', (error: Error) => logger.warn({ err: error }, 'rabbitmq connection error'));
+  }
+
+  static async open(options: AmqpConnectionOptions): Promise<AmqpConnection> {
+    const recovering = await connect(options.url, {
+      clientProperties: { connection_name: options.connectionName },
+      recovery: { initialDelay: 200, maxDelay: options.maxReconnectDelayMs ?? 5_000, waitForConnect: false },
+    });
+    return new AmqpConnection(recovering, options.logger);
+  }
+
+  get isConnected(): boolean {
+    return this.model !== undefined;
+  }
+
+  /**
+   * Runs `setup` now if connected and again after every reconnect. `setup`
+   * must create its own channel; a failure is logged and retried on the next
+   * connect, or sooner if the caller calls {@link retry}.
+   */
+  use(setup: ChannelUser): void {
+    this.users.push(setup);
+    if (this.model) this.runUser(setup, this.model);
+  }
+
+  /** Re-runs a setup after its channel closed while the connection stayed up. */
+  retry(setup: ChannelUser, delayMs = 1_000): void {
+    setTimeout(() => {
+      if (this.model) this.runUser(setup, this.model);
+    }, delayMs).unref();
+  }
+
+  /** Waits until connected, or rejects after `timeoutMs`. */
+  async waitUntilConnected(timeoutMs: number): Promise<void> {
+    if (this.model) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('connect', onConnect);
+        reject(new Error(`RabbitMQ not reachable within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnect = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('connect', onConnect);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.recovering.close().catch(() => undefined);
+    this.model = undefined;
+  }
+
+  private runUser(setup: ChannelUser, model: ChannelModel): void {
+    setup(model).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'rabbitmq channel setup failed');
+      this.retry(setup, 2_000);
+    });
+  }
+}
+
+/**
+ * Declares `queue` durable with a dead-letter queue `<queue>.dlq`, so messages
+ * that cannot be handled are parked for inspection instead of redelivered forever.
+ */
+export async function assertQueueWithDeadLetter(channel: Channel, queue: string): Promise<void> {
+  const deadLetterQueue = `${queue}.dlq`;
+  await channel.assertQueue(deadLetterQueue, { durable: true });
+  await channel.assertQueue(queue, {
+    durable: true,
+    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetterQueue },
+  });
+}

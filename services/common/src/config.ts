@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * Environment variables shared by several services. Each service's main.ts
+ * composes the fragments it needs and calls {@link parseEnv} exactly once.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL with scheme ${protocols.join(' or ')}`);
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const commonEnv = {
+  LOG_LEVEL: logLevel.default('info'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),
+};
+
+export const rabbitEnv = {
+  RABBITMQ_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
+  RPC_QUEUE: z.string().min(1).default('data_queue'),
+  RPC_TIMEOUT_MS: positiveInt.default(10_000),
+  TASK_EVENTS_EXCHANGE: z.string().min(1).default('task_events'),
+};
+
+export const redisEnv = {
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  JOBS_QUEUE: z.string().min(1).default('data'),
+  BULLMQ_PREFIX: z.string().min(1).default('flowgate'),
+};
+
+export const postgresEnv = {
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/flowgate'),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+};
+
+export const jobEnv = {
+  JOB_ATTEMPTS: positiveInt.default(5),
+  JOB_BACKOFF_MS: positiveInt.default(1_000),
+  JOB_KEEP_COMPLETED_SECONDS: positiveInt.default(3_600),
+  JOB_KEEP_COMPLETED_COUNT: positiveInt.default(10_000),
+  JOB_KEEP_FAILED_SECONDS: positiveInt.default(86_400),
+};
+
+export const metricsEnv = (defaultPort: number) => ({
+  METRICS_PORT: port.default(defaultPort),
+});
+
+export { port as portSchema, positiveInt as positiveIntSchema };
+
+/**
+ * Parses `env` against `shape`. Fails with one ConfigError that names every
+ * invalid variable, so a misconfigured pod says what to fix in its first log line.
+ */
+export function parseEnv<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  env: Record<string, string | undefined>,
+): z.infer<z.ZodObject<Shape>> {
+  const cleaned = Object.fromEntries(Object.keys(shape).map((key) => [key, emptyToUndefined(env[key])]));
+  const result = z.object(shape).safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const variable = issue.path.join('.');
+      return `${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import type { DataRecord, Outcome, TaskError, TaskStatus } from '../contracts.js';
+import { withDatabase } from './database.js';
+
+export interface NewRecord {
+  task_id: string;
+  mode: 'sync' | 'async';
+  payload: unknown;
+  description: string;
+}
+
+export interface ListRecordsQuery {
+  status?: TaskStatus;
+  limit: number;
+  offset: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+const columns: string[] = [
+  'task_id',
+  'mode',
+  'payload',
+  'description',
+  'task_status',
+  'outcome',
+  'error',
+  'created_at',
+  'updated_at',
+];
+
+// pg would send a JS array as a Postgres array, not JSON; jsonb values are always sent as text.
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+export function createRecordsRepository(db: Knex) {
+  const table = () => db<DataRecord>('data_records');
+
+  return {
+    /** A finished sync request: one row, written once. */
+    async insertFinished(record: NewRecord & { task_status: TaskStatus; outcome: Outcome | null; error: TaskError | null }) {
+      await withDatabase(() =>
+        table().insert({
+          ...record,
+          payload: json(record.payload),
+          outcome: json(record.outcome),
+          error: json(record.error),
+        } as never),
+      );
+    },
+
+    /** An accepted async request, before its job exists, so Postgres knows every task id ever answered 202. */
+    async insertProcessing(record: NewRecord) {
+      await withDatabase(() =>
+        table().insert({ ...record, payload: json(record.payload), task_status: 'Processing' } as never),
+      );
+    },
+
+    /**
+     * The final state of an async task. Keyed by task id, so a retried or
+     * re-delivered job updates its row instead of adding one; a Success is never
+     * overwritten by a later attempt's failure.
+     */
+    async upsertFinal(record: NewRecord & { task_status: 'Success' | 'Failed'; outcome: Outcome | null; error: TaskError | null }) {
+      await withDatabase(() =>
+        db.raw(
+          `INSERT INTO data_records (task_id, mode, payload, description, task_status, outcome, error)
+           VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb)
+           ON CONFLICT (task_id) DO UPDATE
+             SET task_status = EXCLUDED.task_status, outcome = EXCLUDED.outcome,
+                 error = EXCLUDED.error, updated_at = now()
+             WHERE data_records.task_status <> 'Success'`,
+          [
+            record.task_id,
+            record.mode,
+            json(record.payload),
+            record.description,
+            record.task_status,
+            json(record.outcome),
+            json(record.error),
+          ],
+        ),
+      );
+    },
+
+    async get(taskId: string): Promise<DataRecord | undefined> {
+      return withDatabase(() => table().select(columns).where({ task_id: taskId }).first() as Promise<DataRecord | undefined>);
+    },
+
+    async list(query: ListRecordsQuery): Promise<Page<DataRecord>> {
+      return withDatabase(async () => {
+        const filtered = () => (query.status ? table().where({ task_status: query.status }) : table());
+        const [items, countRow] = await Promise.all([
+          filtered().select(columns).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(query.limit).offset(query.offset),
+          filtered().count<{ count: number }[]>({ count: '*' }).first(),
+        ]);
+        return { items: items as unknown as DataRecord[], total: Number(countRow?.count ?? 0), limit: query.limit, offset: query.offset };
+      });
+    },
+
+    async delete(taskId: string): Promise<boolean> {
+      return withDatabase(async () => (await table().where({ task_id: taskId }).delete()) > 0);
+    },
+
+    /** Undoes {@link insertProcessing} when the job could not be enqueued, so no 503'd task lingers. */
+    async deleteIfProcessing(taskId: string): Promise<void> {
+      await withDatabase(() => table().where({ task_id: taskId, task_status: 'Processing' }).delete());
+    },
+  };
+}
+
+export type RecordsRepository = ReturnType<typeof createRecordsRepository>;

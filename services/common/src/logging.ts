@@ -1,0 +1,32 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  service: string;
+  level: string;
+  /** Adds fields to every line (trace and span ids, for example). */
+  mixin?: () => Record<string, unknown>;
+}
+
+/**
+ * JSON lines on stdout. Writes are buffered and asynchronous so logging never
+ * sits on a request's hot path; {@link flushLogger} drains the buffer at shutdown.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  return pino(
+    {
+      level: options.level,
+      base: { service: options.service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      ...(options.mixin ? { mixin: options.mixin } : {}),
+    },
+    destination,
+  );
+}
+
+export function flushLogger(logger: Logger): void {
+  logger.flush();
+}
