@@ -131,3 +131,10 @@ export interface DataRecord {
   created_at: string;
   updated_at: string;
 }
+
+export const rpcRequestSchema = z.object({
+  task_id: z.string().min(1).max(255),
+  payload: z.unknown().refine((value) => value !== undefined, 'payload is required'),
+  description: z.enum(allOperations as [OperationName, ...OperationName[]]),
+  task_type: z.literal('data'),
+});

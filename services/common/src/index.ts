@@ -16,3 +16,4 @@ export * from './db/migrations.js';
 export * from './db/recordsRepository.js';
 export * from './db/taskLogsRepository.js';
 export * from './http/serviceServer.js';
+export * from './queueDepth.js';

@@ -12,10 +12,13 @@ export interface RedisClientOptions {
   connectionName: string;
 }
 
+/** ioredis options whose retry strategy is always a function, the form BullMQ's types accept. */
+export type FlowgateRedisOptions = Omit<RedisOptions, 'retryStrategy'> & { retryStrategy: (attempt: number) => number };
+
 /** ioredis options for a role; BullMQ takes these to build its own connections. */
-export function redisOptionsFor(options: RedisClientOptions): RedisOptions {
+export function redisOptionsFor(options: RedisClientOptions): FlowgateRedisOptions {
   const url = new URL(options.url);
-  const base: RedisOptions = {
+  const base: FlowgateRedisOptions = {
     host: url.hostname,
     port: Number(url.port || 6379),
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
@@ -24,7 +27,7 @@ export function redisOptionsFor(options: RedisClientOptions): RedisOptions {
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
     connectionName: options.connectionName,
     connectTimeout: 2_000,
-    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 3_000),
+    retryStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 3_000),
   };
   return options.role === 'request'
     ? { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000 }
@@ -44,4 +47,15 @@ export function createRedis(options: RedisClientOptions): Redis {
     wasReady = false;
   });
   return client;
+}
+
+/**
+ * Resolves once the client is connected. BullMQ checks the server version as soon
+ * as a Queue is built, which fails on a fail-fast client that is not connected
+ * yet, so queues are built only after this.
+ */
+export async function redisReady(client: Redis, logger: Logger): Promise<void> {
+  if (client.status === 'ready') return;
+  logger.info('waiting for redis');
+  await new Promise<void>((resolve) => client.once('ready', () => resolve()));
 }

@@ -1,0 +1,127 @@
+// Starts the whole Flowgate system as child processes: migrations, processor, logger, worker, api, nginx.
+// Used by `npm start`, the end-to-end tests and the benchmark, so all three run the same thing.
+import { spawn, execFile } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { NODE, ROOT } from './prerequisites.mjs';
+import { startNginx } from './nginx.mjs';
+
+const SERVICES = [
+  { name: 'processor', portVar: 'METRICS_PORT' },
+  { name: 'logger', portVar: 'METRICS_PORT' },
+  { name: 'worker', portVar: 'METRICS_PORT' },
+  { name: 'api', portVar: 'PORT' },
+];
+
+async function waitForHttp(url, timeoutMs, child) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = 'no answer';
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${url}: the process exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+      lastError = `HTTP ${response.status}: ${await response.text()}`;
+    } catch (error) {
+      lastError = error.message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms (${lastError})`);
+}
+
+/**
+ * @param {object} options
+ * @param {Record<string,string>} options.env   environment shared by every service (URLs, queue names)
+ * @param {{api:number, nginx:number, worker:number, processor:number, logger:number}} options.ports
+ * @param {string} options.runDir               where logs and nginx files go
+ * @param {'inherit'|'files'} [options.output]   stream service logs to the terminal or to files in runDir
+ * @param {string[]} [options.only]              start only these services (default all)
+ * @param {boolean} [options.nginx]              start nginx (default true)
+ */
+export async function startSystem(options) {
+  const { env, ports, runDir } = options;
+  const output = options.output ?? 'files';
+  const only = new Set(options.only ?? SERVICES.map((service) => service.name));
+  mkdirSync(runDir, { recursive: true });
+  const children = new Map();
+
+  const stdioFor = (name) => {
+    if (output === 'inherit') return ['ignore', 'inherit', 'inherit'];
+    const file = createWriteStream(join(runDir, `${name}.log`), { flags: 'a' });
+    return { file, stdio: ['ignore', 'pipe', 'pipe'] };
+  };
+
+  await promisify(execFile)(NODE, [join(ROOT, 'services/common/dist/bin/migrate.js')], {
+    env: { ...process.env, ...env, CREATE_DATABASE: 'true' },
+  });
+
+  const stop = async (signal = 'SIGTERM') => {
+    const exits = [];
+    for (const [name, child] of [...children].reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      exits.push(
+        new Promise((resolve) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve(name);
+          });
+        }),
+      );
+      child.kill(signal);
+    }
+    await Promise.all(exits);
+  };
+
+  try {
+    for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) {
+      const port = ports[service.name];
+      const stdio = stdioFor(service.name);
+      const child = spawn(NODE, ['--enable-source-maps', join(ROOT, `services/${service.name}/dist/main.js`)], {
+        cwd: ROOT,
+        env: { ...process.env, ...env, [service.portVar]: String(port), ...(options.serviceEnv?.[service.name] ?? {}) },
+        stdio: Array.isArray(stdio) ? stdio : stdio.stdio,
+      });
+      if (!Array.isArray(stdio)) {
+        child.stdout.pipe(stdio.file, { end: false });
+        child.stderr.pipe(stdio.file, { end: false });
+      }
+      children.set(service.name, child);
+    }
+    for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) {
+      const path = service.name === 'api' ? '/ready' : '/health';
+      await waitForHttp(`http://127.0.0.1:${ports[service.name]}${path}`, 30_000, children.get(service.name));
+    }
+    if (options.nginx !== false) {
+      const nginxStdio = stdioFor('nginx');
+      const nginx = startNginx({
+        runDir: join(runDir, 'nginx'),
+        nginxPort: ports.nginx,
+        apiPort: ports.api,
+        bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 1_048_576),
+        proxyReadTimeoutSeconds: Math.ceil(Number(env.RPC_TIMEOUT_MS ?? 10_000) / 1000) + 20,
+        stdio: Array.isArray(nginxStdio) ? nginxStdio : nginxStdio.stdio,
+      });
+      children.set('nginx', nginx);
+      await waitForHttp(`http://127.0.0.1:${ports.nginx}/health`, 10_000, nginx);
+    }
+  } catch (error) {
+    await stop('SIGKILL');
+    throw error;
+  }
+
+  return {
+    children,
+    urls: {
+      nginx: `http://127.0.0.1:${ports.nginx}`,
+      api: `http://127.0.0.1:${ports.api}`,
+      worker: `http://127.0.0.1:${ports.worker}`,
+      processor: `http://127.0.0.1:${ports.processor}`,
+      logger: `http://127.0.0.1:${ports.logger}`,
+    },
+    /** Restarts one service with the same environment (used by fault tests). */
+    stop,
+  };
+}

@@ -1,0 +1,77 @@
+import { isUtf8 } from 'node:buffer';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import { problems, ProblemError } from './problem.js';
+
+const rawBodies = new WeakMap<Request, Buffer>();
+
+/** The bytes the JSON body was parsed from (empty when there was none). */
+export function rawBodyOf(request: Request): Buffer {
+  return rawBodies.get(request) ?? Buffer.alloc(0);
+}
+
+/**
+ * JSON bodies only, within `limitBytes`, valid UTF-8: anything else is refused
+ * before a route runs, with a problem that says which rule was broken.
+ */
+export function jsonBody(limitBytes: number): RequestHandler[] {
+  const requireJson: RequestHandler = (request, _response, next) => {
+    if (!request.is(['application/json', 'application/*+json'])) {
+      const given = request.get('content-type');
+      next(problems.unsupportedMediaType(`send the body as application/json${given ? `, not ${given}` : ''}`));
+      return;
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.get('content-type') ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      next(problems.unsupportedMediaType(`charset ${charset} is not supported; send UTF-8`));
+      return;
+    }
+    next();
+  };
+  const parse = express.json({
+    limit: limitBytes,
+    strict: false,
+    type: ['application/json', 'application/*+json'],
+    verify: (request, _response, buffer) => {
+      if (!isUtf8(buffer)) {
+        throw new ProblemError(400, 'invalid-utf8', 'Invalid UTF-8', 'the request body is not valid UTF-8');
+      }
+      rawBodies.set(request as Request, buffer);
+    },
+  });
+  return [requireJson, parse];
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+  charset?: string;
+  message: string;
+}
+
+/** Turns body-parser's errors into problems; passes everything else on. */
+export function bodyParserErrors(limitBytes: number): ErrorRequestHandler {
+  return (error: unknown, _request, _response, next) => {
+    if (error instanceof ProblemError || !(error instanceof Error)) return next(error);
+    const failure = error as BodyParserError;
+    switch (failure.type) {
+      case 'entity.parse.failed':
+        return next(problems.malformedJson(`the body is not valid JSON: ${failure.message}`));
+      case 'entity.too.large':
+        return next(problems.tooLarge(`the body exceeds the ${limitBytes}-byte limit`));
+      case 'charset.unsupported':
+        return next(problems.unsupportedMediaType(`charset ${failure.charset ?? ''} is not supported; use utf-8`));
+      case 'encoding.unsupported':
+        return next(problems.unsupportedMediaType('the Content-Encoding is not supported'));
+      case 'request.aborted':
+      case 'request.size.invalid':
+        return next(problems.badRequest('the request body was incomplete'));
+      case 'entity.verify.failed': {
+        const cause = (error as { cause?: unknown }).cause;
+        return next(cause instanceof ProblemError ? cause : problems.badRequest('the request body is not valid UTF-8'));
+      }
+      default:
+        return next(error);
+    }
+  };
+}

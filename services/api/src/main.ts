@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import {
+  AmqpConnection,
+  commonEnv,
+  createDatabase,
+  createLogger,
+  createMetrics,
+  createRecordsRepository,
+  createRedis,
+  createTaskLogsRepository,
+  jobEnv,
+  onShutdown,
+  parseEnv,
+  portSchema,
+  positiveIntSchema,
+  postgresEnv,
+  rabbitEnv,
+  redisEnv,
+  redisReady,
+  RpcClient,
+  TaskEventPublisher,
+  trackBullmqDepth,
+  type Outcome,
+  type ProcessDataJob,
+} from '@flowgate/common';
+import { Queue } from 'bullmq';
+import { createApp } from './app.js';
+import { createDataService } from './dataService.js';
+import { createIdempotency } from './idempotency.js';
+import { configureHttpServer } from './httpServer.js';
+
+const config = parseEnv(
+  {
+    ...commonEnv,
+    ...rabbitEnv,
+    ...redisEnv,
+    ...postgresEnv,
+    ...jobEnv,
+    PORT: portSchema.default(8000),
+    BODY_LIMIT_BYTES: positiveIntSchema.default(1_048_576),
+    IDEMPOTENCY_TTL_SECONDS: positiveIntSchema.default(3_600),
+  },
+  process.env,
+);
+const service = 'api';
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const logger = createLogger({ service, level: config.LOG_LEVEL });
+const metrics = createMetrics(service);
+
+const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, applicationName: `flowgate-${service}` });
+const redis = createRedis({ url: config.REDIS_URL, logger, role: 'request', connectionName: `flowgate-${service}` });
+const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
+const rpc = new RpcClient({ connection, queues: [config.RPC_QUEUE], logger, metrics });
+const events = new TaskEventPublisher({ connection, exchange: config.TASK_EVENTS_EXCHANGE, service, logger, metrics });
+await redisReady(redis, logger);
+// Shares the fail-fast client: while Redis is down, enqueueing fails at once (503) instead of queueing commands.
+const queue = new Queue<ProcessDataJob, Outcome>(config.JOBS_QUEUE, { connection: redis, prefix: config.BULLMQ_PREFIX });
+queue.on('error', (error) => logger.debug({ err: error.message }, 'queue connection error'));
+const stopDepth = trackBullmqDepth(queue, metrics);
+const records = createRecordsRepository(db);
+
+const app = createApp({
+  dataService: createDataService({
+    rpc,
+    records,
+    queue,
+    events,
+    rpcQueue: config.RPC_QUEUE,
+    rpcTimeoutMs: config.RPC_TIMEOUT_MS,
+    redisTimeoutMs: 2_000,
+    jobOptions: {
+      attempts: config.JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
+      removeOnComplete: { age: config.JOB_KEEP_COMPLETED_SECONDS, count: config.JOB_KEEP_COMPLETED_COUNT },
+      removeOnFail: { age: config.JOB_KEEP_FAILED_SECONDS },
+    },
+  }),
+  records,
+  taskLogs: createTaskLogsRepository(db),
+  runIdempotently: createIdempotency({
+    redis,
+    keyPrefix: config.BULLMQ_PREFIX,
+    ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    lockSeconds: Math.ceil(config.RPC_TIMEOUT_MS / 1000) + 60,
+    metrics,
+  }),
+  metrics,
+  logger,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  version,
+  ready: async () => {
+    const [redisOk, postgresOk] = await Promise.all([
+      redis.ping().then(() => true, () => false),
+      db.raw('select 1').then(() => true, () => false),
+    ]);
+    return { rabbitmq: rpc.isReady, redis: redisOk, postgres: postgresOk };
+  },
+});
+
+const server = configureHttpServer(app, logger);
+server.listen(config.PORT, () => logger.info({ port: config.PORT, version }, 'api started'));
+
+onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+  // Stop accepting, let in-flight requests finish, then close the clients they use.
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  stopDepth();
+  rpc.close();
+  await events.close();
+  await connection.close();
+  await queue.close();
+  redis.disconnect();
+  await db.destroy();
+});

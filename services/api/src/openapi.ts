@@ -1,0 +1,201 @@
+import { allOperations, dataRequestSchema, operationsByInputType, taskResponseSchema } from '@flowgate/common';
+import { z } from 'zod';
+import { listLogsQuerySchema, listRecordsQuerySchema } from './routes/database.js';
+
+const problemSchema = z
+  .object({
+    type: z.string().describe('URI identifying the problem type.'),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().describe('What went wrong with this request, in words.'),
+    instance: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'Problem' });
+
+const recordSchema = z
+  .object({
+    task_id: z.uuid(),
+    mode: z.enum(['sync', 'async']),
+    payload: z.unknown(),
+    description: z.string(),
+    task_status: z.enum(['Processing', 'Success', 'Failed']),
+    outcome: z.unknown().nullable(),
+    error: z.unknown().nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'DataRecord' });
+
+const taskLogSchema = z
+  .object({
+    id: z.number().int(),
+    event_id: z.uuid(),
+    correlation_id: z.string(),
+    task_id: z.string(),
+    service_name: z.string(),
+    queue_name: z.string(),
+    event: z.enum(['start', 'end', 'error']),
+    description: z.string(),
+    created_at: z.iso.datetime(),
+  })
+  .meta({ id: 'TaskLog' });
+
+const page = (item: z.ZodType, id: string) =>
+  z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() }).meta({ id });
+
+const schemas = z.registry<{ id: string }>();
+for (const schema of [
+  dataRequestSchema,
+  taskResponseSchema,
+  problemSchema,
+  recordSchema,
+  taskLogSchema,
+  page(recordSchema, 'RecordsPage'),
+  page(taskLogSchema, 'TaskLogsPage'),
+]) {
+  schemas.add(schema, { id: String(schema.meta()?.id) });
+}
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (schemaId: string) => ({ 'application/json': { schema: ref(schemaId) } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+
+const postResponses = {
+  '400': problem('Malformed JSON, invalid UTF-8, or a malformed Idempotency-Key.'),
+  '409': problem('A request with the same Idempotency-Key is still running.'),
+  '413': problem('The body exceeds the size limit (1 MiB by default).'),
+  '415': problem('The body is not application/json in UTF-8.'),
+  '422': problem('The body violates the schema, the operation does not fit the payload, or the Idempotency-Key was used with another body.'),
+  '503': problem('RabbitMQ, Redis or PostgreSQL is unreachable; see Retry-After.'),
+};
+
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Up to 255 printable ASCII characters. A repeat with the same key and body replays the first final response for 1 h.',
+  schema: { type: 'string', maxLength: 255 },
+};
+
+const taskIdParameter = { name: 'task_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+function queryParameters(schema: z.ZodObject) {
+  const jsonSchema = z.toJSONSchema(schema, { io: 'input' }) as { properties: Record<string, Record<string, unknown>> };
+  return Object.entries(jsonSchema.properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: property.description,
+    schema: { ...property, description: undefined },
+  }));
+}
+
+/** The OpenAPI 3.1 document, built from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(options: { version: string; basePath: string }) {
+  const components = z.toJSONSchema(schemas, { io: 'input', uri: (id) => `#/components/schemas/${id}` });
+  const operationsTable = Object.entries(operationsByInputType)
+    .map(([type, names]) => `- ${type}: ${names.join(', ')}`)
+    .join('\n');
+  const base = options.basePath;
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Flowgate API',
+      version: options.version,
+      description: `Runs data-processing requests synchronously (RabbitMQ RPC) or asynchronously (BullMQ job, polled by task id).\n\nOperations by payload type:\n${operationsTable}\n\nErrors are RFC 9457 problem details.`,
+    },
+    servers: [{ url: '/' }],
+    tags: [{ name: 'data' }, { name: 'database' }, { name: 'system' }],
+    paths: {
+      [`${base}/data/process`]: {
+        post: {
+          tags: ['data'],
+          operationId: 'processData',
+          summary: 'Process a request synchronously',
+          parameters: [idempotencyKey],
+          requestBody: { required: true, content: json('DataRequest') },
+          responses: {
+            '200': { description: 'Processed.', content: json('TaskResponse') },
+            ...postResponses,
+            '504': problem('The processor did not answer within the RPC timeout.'),
+          },
+        },
+      },
+      [`${base}/data/process-async`]: {
+        post: {
+          tags: ['data'],
+          operationId: 'processDataAsync',
+          summary: 'Start an asynchronous task',
+          parameters: [idempotencyKey],
+          requestBody: { required: true, content: json('DataRequest') },
+          responses: {
+            '202': {
+              description: 'Accepted; poll the Location.',
+              headers: { Location: { schema: { type: 'string' } } },
+              content: json('TaskResponse'),
+            },
+            ...postResponses,
+          },
+        },
+      },
+      [`${base}/data/process-async/{task_id}`]: {
+        get: {
+          tags: ['data'],
+          operationId: 'getTaskStatus',
+          summary: 'Poll an asynchronous task',
+          parameters: [taskIdParameter],
+          responses: {
+            '200': { description: 'Finished: Success with outcome, or Failed with error.', content: json('TaskResponse') },
+            '202': { description: 'Still processing.', content: json('TaskResponse') },
+            '404': problem('No task with this id was ever accepted.'),
+            '503': problem('Neither Redis nor PostgreSQL can answer.'),
+          },
+        },
+      },
+      [`${base}/database/records`]: {
+        get: {
+          tags: ['database'],
+          operationId: 'listRecords',
+          summary: 'List records, newest first',
+          parameters: queryParameters(listRecordsQuerySchema),
+          responses: { '200': { description: 'A page of records.', content: json('RecordsPage') }, '422': problem('Invalid query.') },
+        },
+      },
+      [`${base}/database/records/{task_id}`]: {
+        get: {
+          tags: ['database'],
+          operationId: 'getRecord',
+          parameters: [taskIdParameter],
+          responses: { '200': { description: 'The record.', content: json('DataRecord') }, '404': problem('No such record.') },
+        },
+        delete: {
+          tags: ['database'],
+          operationId: 'deleteRecord',
+          parameters: [taskIdParameter],
+          responses: { '204': { description: 'Deleted.' }, '404': problem('No such record.') },
+        },
+      },
+      [`${base}/database/logs`]: {
+        get: {
+          tags: ['database'],
+          operationId: 'listTaskLogs',
+          summary: 'List task events, newest first',
+          parameters: queryParameters(listLogsQuerySchema),
+          responses: { '200': { description: 'A page of events.', content: json('TaskLogsPage') }, '422': problem('Invalid query.') },
+        },
+      },
+      '/health': { get: { tags: ['system'], operationId: 'health', responses: { '200': { description: 'The process is alive.' } } } },
+      '/ready': {
+        get: {
+          tags: ['system'],
+          operationId: 'ready',
+          responses: { '200': { description: 'RabbitMQ, Redis and PostgreSQL reachable.' }, '503': { description: 'A dependency is down.' } },
+        },
+      },
+      '/metrics': { get: { tags: ['system'], operationId: 'metrics', responses: { '200': { description: 'Prometheus text format.' } } } },
+    },
+    components: { schemas: (components as { schemas: Record<string, unknown> }).schemas },
+    'x-operations': allOperations,
+  };
+}

@@ -1,0 +1,87 @@
+import { dataRequestSchema } from '@flowgate/common';
+import { Router, type Request, type RequestHandler } from 'express';
+import { rawBodyOf } from '../bodyParsing.js';
+import type { DataService } from '../dataService.js';
+import { route, type HttpResult } from '../httpResult.js';
+import type { RunIdempotently } from '../idempotency.js';
+import { problemResult, problems, toProblemError } from '../problem.js';
+import { assertOperationFits, validate } from '../validation.js';
+import { isTaskId } from './taskId.js';
+
+export interface DataRoutesDeps {
+  dataService: DataService;
+  runIdempotently: RunIdempotently;
+  /** Identifies the caller for idempotency scoping. */
+  callerScope: (request: Request) => string;
+  basePath: string;
+  /** Content-type, size and UTF-8 checks plus JSON parsing, for the POST routes. */
+  jsonBody: RequestHandler[];
+}
+
+export function dataRoutes(deps: DataRoutesDeps): Router {
+  const router = Router();
+
+  /**
+   * Runs a POST with optional idempotency. Problems are turned into results
+   * inside, so a 4xx is stored and replayed like a success; 5xx are not stored.
+   */
+  const idempotentPost = (template: string, handle: (request: Request) => Promise<HttpResult>) =>
+    route(async (request) => {
+      const run = () => handle(request).catch((error: unknown) => problemResult(toProblemError(error), request.originalUrl));
+      const key = request.get('idempotency-key');
+      if (key === undefined) return run();
+      return deps.runIdempotently(
+        { key, scope: deps.callerScope(request), route: template, body: rawBodyOf(request) },
+        run,
+      );
+    });
+
+  router.post(
+    '/process',
+    ...deps.jsonBody,
+    idempotentPost('/api/v1/data/process', async (request) => {
+      const dataRequest = validate(dataRequestSchema, request.body, 'body');
+      assertOperationFits(dataRequest);
+      return { status: 200, body: await deps.dataService.processDataSync(dataRequest) };
+    }),
+  );
+
+  router.post(
+    '/process-async',
+    ...deps.jsonBody,
+    idempotentPost('/api/v1/data/process-async', async (request) => {
+      const dataRequest = validate(dataRequestSchema, request.body, 'body');
+      assertOperationFits(dataRequest);
+      const response = await deps.dataService.processDataAsync(dataRequest);
+      return {
+        status: 202,
+        body: response,
+        headers: { Location: `${deps.basePath}/data/process-async/${response.task_id}` },
+      };
+    }),
+  );
+
+  router.get(
+    '/process-async/:task_id',
+    route(async (request) => {
+      const taskId = String(request.params.task_id);
+      const unknown = problems.notFound(`no task with id ${JSON.stringify(taskId.slice(0, 100))}`);
+      if (!isTaskId(taskId)) throw unknown;
+      const answer = await deps.dataService.getTaskStatus(taskId);
+      if (!answer.found) throw unknown;
+      return {
+        status: answer.finished ? 200 : 202,
+        body: answer.response,
+        ...(answer.finished ? {} : { headers: { 'Retry-After': '1' } }),
+      };
+    }),
+  );
+
+  const allow = (methods: string): RequestHandler => (request, _response, next) =>
+    next(problems.methodNotAllowed(`${request.method} is not allowed here; use ${methods}`, methods));
+  router.all('/process', allow('POST'));
+  router.all('/process-async', allow('POST'));
+  router.all('/process-async/:task_id', allow('GET'));
+
+  return router;
+}

@@ -1,0 +1,67 @@
+import type { RecordsRepository, TaskLogsRepository } from '@flowgate/common';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { route } from '../httpResult.js';
+import { problems } from '../problem.js';
+import { validate } from '../validation.js';
+import { isTaskId } from './taskId.js';
+
+export const pagingQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Items per page, 1-100.'),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0).describe('Items to skip, 0-1000000.'),
+};
+
+export const listRecordsQuerySchema = z.strictObject({
+  ...pagingQuery,
+  status: z.enum(['Processing', 'Success', 'Failed']).optional().describe('Only records with this task_status.'),
+});
+
+export const listLogsQuerySchema = z.strictObject({
+  ...pagingQuery,
+  correlation_id: z.string().min(1).max(255).optional().describe('Only events of this RPC correlation id.'),
+  task_id: z.string().min(1).max(255).optional().describe('Only events of this task.'),
+});
+
+export interface DatabaseRoutesDeps {
+  records: Pick<RecordsRepository, 'list' | 'get' | 'delete'>;
+  taskLogs: Pick<TaskLogsRepository, 'list'>;
+  /** Guards DELETE (API key check); a no-op passthrough when unset. */
+  requireDeletePermission?: RequestHandler;
+}
+
+export function databaseRoutes(deps: DatabaseRoutesDeps): Router {
+  const router = Router();
+  const notFound = (taskId: string) => problems.notFound(`no record with task_id ${JSON.stringify(taskId.slice(0, 100))}`);
+
+  router.get(
+    '/records',
+    route(async (request) => ({ status: 200, body: await deps.records.list(validate(listRecordsQuerySchema, request.query, 'query')) })),
+  );
+
+  router.get(
+    '/records/:task_id',
+    route(async (request) => {
+      const taskId = String(request.params.task_id);
+      const record = isTaskId(taskId) ? await deps.records.get(taskId) : undefined;
+      if (!record) throw notFound(taskId);
+      return { status: 200, body: record };
+    }),
+  );
+
+  router.delete(
+    '/records/:task_id',
+    ...(deps.requireDeletePermission ? [deps.requireDeletePermission] : []),
+    route(async (request) => {
+      const taskId = String(request.params.task_id);
+      if (!isTaskId(taskId) || !(await deps.records.delete(taskId))) throw notFound(taskId);
+      return { status: 204, body: null };
+    }),
+  );
+
+  router.get(
+    '/logs',
+    route(async (request) => ({ status: 200, body: await deps.taskLogs.list(validate(listLogsQuerySchema, request.query, 'query')) })),
+  );
+
+  return router;
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import {
+  AmqpConnection,
+  commonEnv,
+  createDatabase,
+  createLogger,
+  createMetrics,
+  createServiceServer,
+  createTaskLogsRepository,
+  metricsEnv,
+  onShutdown,
+  parseEnv,
+  positiveIntSchema,
+  postgresEnv,
+  rabbitEnv,
+} from '@flowgate/common';
+import { z } from 'zod';
+import { TaskLogConsumer } from './taskLogConsumer.js';
+
+const config = parseEnv(
+  {
+    ...commonEnv,
+    ...rabbitEnv,
+    ...postgresEnv,
+    ...metricsEnv(9103),
+    TASK_LOGS_QUEUE: z.string().min(1).default('task_logs'),
+    LOGGER_BATCH_SIZE: positiveIntSchema.default(500),
+    LOGGER_FLUSH_MS: positiveIntSchema.default(200),
+  },
+  process.env,
+);
+const service = 'logger';
+const logger = createLogger({ service, level: config.LOG_LEVEL });
+const metrics = createMetrics(service);
+
+const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, applicationName: `flowgate-${service}` });
+const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
+const consumer = new TaskLogConsumer({
+  connection,
+  exchange: config.TASK_EVENTS_EXCHANGE,
+  queue: config.TASK_LOGS_QUEUE,
+  batchSize: config.LOGGER_BATCH_SIZE,
+  flushIntervalMs: config.LOGGER_FLUSH_MS,
+  repository: createTaskLogsRepository(db),
+  logger,
+  metrics,
+});
+consumer.start();
+
+const http = createServiceServer({
+  service,
+  registry: metrics.registry,
+  ready: async () => ({
+    rabbitmq: consumer.isReady,
+    postgres: await db.raw('select 1').then(() => true, () => false),
+  }),
+});
+http.listen(config.METRICS_PORT, () => logger.info({ port: config.METRICS_PORT }, 'logger started'));
+
+onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+  await consumer.stop();
+  await connection.close();
+  await db.destroy();
+  http.close();
+});

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import {
+  AmqpConnection,
+  commonEnv,
+  createDatabase,
+  createLogger,
+  createMetrics,
+  createRecordsRepository,
+  createServiceServer,
+  errorMessage,
+  jobEnv,
+  metricsEnv,
+  onShutdown,
+  parseEnv,
+  positiveIntSchema,
+  postgresEnv,
+  rabbitEnv,
+  redisEnv,
+  redisOptionsFor,
+  redisReady,
+  createRedis,
+  RpcClient,
+  TaskEventPublisher,
+  trackBullmqDepth,
+  type Outcome,
+  type ProcessDataJob,
+} from '@flowgate/common';
+import { Queue, Worker } from 'bullmq';
+import { createProcessDataJob } from './processDataJob.js';
+
+const config = parseEnv(
+  {
+    ...commonEnv,
+    ...rabbitEnv,
+    ...redisEnv,
+    ...postgresEnv,
+    ...jobEnv,
+    ...metricsEnv(9101),
+    WORKER_CONCURRENCY: positiveIntSchema.default(32),
+    OUTAGE_RETRY_DELAY_MS: positiveIntSchema.default(2_000),
+  },
+  process.env,
+);
+const service = 'worker';
+const logger = createLogger({ service, level: config.LOG_LEVEL });
+const metrics = createMetrics(service);
+
+const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, applicationName: `flowgate-${service}` });
+const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
+const rpc = new RpcClient({ connection, queues: [config.RPC_QUEUE], logger, metrics });
+const events = new TaskEventPublisher({ connection, exchange: config.TASK_EVENTS_EXCHANGE, service, logger, metrics });
+
+const worker = new Worker<ProcessDataJob, Outcome>(
+  config.JOBS_QUEUE,
+  createProcessDataJob({
+    rpc,
+    records: createRecordsRepository(db),
+    events,
+    rpcQueue: config.RPC_QUEUE,
+    rpcTimeoutMs: config.RPC_TIMEOUT_MS,
+    outageRetryDelayMs: config.OUTAGE_RETRY_DELAY_MS,
+    logger,
+  }),
+  {
+    connection: redisOptionsFor({ url: config.REDIS_URL, logger, role: 'blocking', connectionName: `flowgate-${service}` }),
+    prefix: config.BULLMQ_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    // A worker that dies mid-job leaves it stalled; another worker takes it back after this long.
+    stalledInterval: 15_000,
+    maxStalledCount: 3,
+  },
+);
+
+const jobStarted = new Map<string, number>();
+worker.on('active', (job) => jobStarted.set(job.id!, performance.now()));
+const finishJob = (jobId: string | undefined, status: 'completed' | 'retried' | 'failed') => {
+  const started = jobId ? jobStarted.get(jobId) : undefined;
+  if (jobId) jobStarted.delete(jobId);
+  metrics.jobs.inc({ queue: config.JOBS_QUEUE, status });
+  if (started !== undefined) {
+    metrics.jobDuration.observe({ queue: config.JOBS_QUEUE, status }, (performance.now() - started) / 1000);
+  }
+};
+worker.on('completed', (job) => {
+  finishJob(job.id, 'completed');
+  logger.debug({ task_id: job.id }, 'job completed');
+});
+worker.on('failed', (job, error) => {
+  if (!job) return;
+  const final = job.finishedOn !== undefined;
+  finishJob(job.id, final ? 'failed' : 'retried');
+  logger.warn({ task_id: job.id, attempt: job.attemptsMade, final, err: errorMessage(error) }, 'job attempt failed');
+});
+worker.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'worker error'));
+
+// Read-only handle for the queue depth gauge; the api enqueues.
+const depthRedis = createRedis({ url: config.REDIS_URL, logger, role: 'request', connectionName: `flowgate-${service}-metrics` });
+await redisReady(depthRedis, logger);
+const depthQueue = new Queue(config.JOBS_QUEUE, { connection: depthRedis, prefix: config.BULLMQ_PREFIX });
+const stopDepth = trackBullmqDepth(depthQueue, metrics);
+
+const http = createServiceServer({
+  service,
+  registry: metrics.registry,
+  ready: async () => ({
+    rabbitmq: rpc.isReady,
+    redis: worker.isRunning() && (await depthQueue.getJobCounts('active').then(() => true, () => false)),
+    postgres: await db.raw('select 1').then(() => true, () => false),
+  }),
+});
+http.listen(config.METRICS_PORT, () =>
+  logger.info({ port: config.METRICS_PORT, queue: config.JOBS_QUEUE, concurrency: config.WORKER_CONCURRENCY }, 'worker started'),
+);
+
+onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+  // close() waits for active jobs to finish; new jobs are not taken meanwhile.
+  await worker.close();
+  stopDepth();
+  await depthQueue.close();
+  depthRedis.disconnect();
+  rpc.close();
+  await events.close();
+  await connection.close();
+  await db.destroy();
+  http.close();
+});
