@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// `npm test`: install and build if needed, check the servers, then run every mocha test on Node 24.
+import { spawnSync } from 'node:child_process';
+import { checkServers, ensureInstalledAndBuilt, NODE, ROOT } from './lib/prerequisites.mjs';
+import { ensureNginx } from './lib/nginx.mjs';
+
+const log = (message) => console.log(`[test] ${message}`);
+try {
+  await checkServers({});
+  ensureNginx(log);
+  ensureInstalledAndBuilt(log);
+} catch (error) {
+  console.error(`[test] ${error.message}`);
+  process.exit(1);
+}
+
+const result = spawnSync(NODE, [`${ROOT}node_modules/mocha/bin/mocha.js`, ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' });
+process.exit(result.status ?? 1);

@@ -1,0 +1,72 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { startSystem, type RunningSystem, type ServiceName, type SystemPorts } from '../../scripts/lib/system.mjs';
+import { RUN_ID, serviceEnv } from './testEnv.js';
+
+export type { RunningSystem };
+
+/** A port nothing listens on right now (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface TestSystem extends RunningSystem {
+  env: Record<string, string>;
+  ports: SystemPorts;
+}
+
+const running = new Set<TestSystem>();
+
+/**
+ * Starts the real services (compiled, as `npm start` runs them) on free ports with
+ * this run's database and fresh queue names; logs go to .run/test-<run id>/<label>.
+ */
+export async function startTestSystem(
+  label: string,
+  options: { env?: Record<string, string>; only?: ServiceName[]; nginx?: boolean; serviceEnv?: Partial<Record<ServiceName, Record<string, string>>> } = {},
+): Promise<TestSystem> {
+  const ports: SystemPorts = {
+    api: await freePort(),
+    nginx: await freePort(),
+    worker: await freePort(),
+    processor: await freePort(),
+    logger: await freePort(),
+  };
+  const env = serviceEnv(options.env);
+  const system = await startSystem({
+    env,
+    ports,
+    runDir: join(process.cwd(), '.run', `test-${RUN_ID}`, label),
+    output: 'files',
+    ...(options.only ? { only: options.only } : {}),
+    ...(options.nginx === undefined ? {} : { nginx: options.nginx }),
+    ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
+  });
+  const testSystem: TestSystem = { ...system, env, ports };
+  running.add(testSystem);
+  return testSystem;
+}
+
+export async function stopTestSystem(system: TestSystem): Promise<void> {
+  running.delete(system);
+  await system.stop();
+}
+
+let shared: Promise<TestSystem> | undefined;
+
+/** One full system (all services and nginx) shared by the end-to-end suites, started on first use. */
+export function sharedSystem(): Promise<TestSystem> {
+  shared ??= startTestSystem('shared');
+  return shared;
+}
+
+export async function stopSharedSystems(): Promise<void> {
+  await Promise.all([...running].map((system) => stopTestSystem(system)));
+}
