@@ -79,7 +79,8 @@ export async function startSystem(options) {
     for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) {
       const port = ports[service.name];
       const stdio = stdioFor(service.name);
-      const child = spawn(NODE, ['--enable-source-maps', join(ROOT, `services/${service.name}/dist/main.js`)], {
+      const args = ['--enable-source-maps', '--import', join(ROOT, 'services/common/dist/tracing/register.js')];
+      const child = spawn(NODE, [...args, join(ROOT, `services/${service.name}/dist/main.js`)], {
         cwd: ROOT,
         env: { ...process.env, ...env, [service.portVar]: String(port), ...(options.serviceEnv?.[service.name] ?? {}) },
         stdio: Array.isArray(stdio) ? stdio : stdio.stdio,

@@ -17,3 +17,4 @@ export * from './db/recordsRepository.js';
 export * from './db/taskLogsRepository.js';
 export * from './http/serviceServer.js';
 export * from './queueDepth.js';
+export * from './tracing/traceContext.js';

@@ -1,12 +1,11 @@
 import { pino, type Logger } from 'pino';
+import { activeTraceIds } from './tracing/traceContext.js';
 
 export type { Logger };
 
 export interface LoggerOptions {
   service: string;
   level: string;
-  /** Adds fields to every line (trace and span ids, for example). */
-  mixin?: () => Record<string, unknown>;
 }
 
 /**
@@ -21,7 +20,8 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      ...(options.mixin ? { mixin: options.mixin } : {}),
+      // Ties each line to its trace when tracing is on.
+      mixin: activeTraceIds,
     },
     destination,
   );

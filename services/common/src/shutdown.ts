@@ -1,4 +1,5 @@
 import type { Logger } from './logging.js';
+import { flushTracing } from './tracing/traceContext.js';
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT, then exits. A second signal, or
@@ -21,6 +22,7 @@ export function onShutdown(logger: Logger, timeoutMs: number, stop: () => Promis
     }, timeoutMs);
     timer.unref();
     stop()
+      .then(flushTracing)
       .then(() => {
         logger.info('stopped');
         logger.flush();
