@@ -18,3 +18,4 @@ export * from './db/taskLogsRepository.js';
 export * from './http/serviceServer.js';
 export * from './queueDepth.js';
 export * from './tracing/traceContext.js';
+export * from './jobOptions.js';

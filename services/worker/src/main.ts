@@ -9,6 +9,7 @@ import {
   createServiceServer,
   errorMessage,
   jobEnv,
+  jobOptionsFrom,
   metricsEnv,
   onShutdown,
   parseEnv,
@@ -27,6 +28,7 @@ import {
 } from '@flowgate/common';
 import { Queue, Worker } from 'bullmq';
 import { createProcessDataJob } from './processDataJob.js';
+import { TaskRecovery } from './taskRecovery.js';
 
 const config = parseEnv(
   {
@@ -38,6 +40,8 @@ const config = parseEnv(
     ...metricsEnv(9101),
     WORKER_CONCURRENCY: positiveIntSchema.default(32),
     OUTAGE_RETRY_DELAY_MS: positiveIntSchema.default(2_000),
+    RECOVERY_STALE_SECONDS: positiveIntSchema.default(60),
+    RECOVERY_INTERVAL_MS: positiveIntSchema.default(15_000),
   },
   process.env,
 );
@@ -46,6 +50,7 @@ const logger = createLogger({ service, level: config.LOG_LEVEL });
 const metrics = createMetrics(service);
 
 const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, applicationName: `flowgate-${service}` });
+const records = createRecordsRepository(db);
 const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
 const rpc = new RpcClient({ connection, queues: [config.RPC_QUEUE], logger, metrics });
 const events = new TaskEventPublisher({ connection, exchange: config.TASK_EVENTS_EXCHANGE, service, logger, metrics });
@@ -54,7 +59,7 @@ const worker = new Worker<ProcessDataJob, Outcome>(
   config.JOBS_QUEUE,
   createProcessDataJob({
     rpc,
-    records: createRecordsRepository(db),
+    records,
     events,
     rpcQueue: config.RPC_QUEUE,
     rpcTimeoutMs: config.RPC_TIMEOUT_MS,
@@ -93,11 +98,21 @@ worker.on('failed', (job, error) => {
 });
 worker.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'worker error'));
 
-// Read-only handle for the queue depth gauge; the api enqueues.
+// Queue handle for the depth gauge and for re-enqueueing lost tasks.
 const depthRedis = createRedis({ url: config.REDIS_URL, logger, role: 'request', connectionName: `flowgate-${service}-metrics` });
 await redisReady(depthRedis, logger);
 const depthQueue = new Queue(config.JOBS_QUEUE, { connection: depthRedis, prefix: config.BULLMQ_PREFIX });
 const stopDepth = trackBullmqDepth(depthQueue, metrics);
+const recovery = new TaskRecovery({
+  records,
+  queue: depthQueue,
+  jobOptions: jobOptionsFrom(config),
+  staleAfterSeconds: config.RECOVERY_STALE_SECONDS,
+  intervalMs: config.RECOVERY_INTERVAL_MS,
+  batchSize: 500,
+  logger,
+});
+recovery.start();
 
 const http = createServiceServer({
   service,
@@ -115,6 +130,7 @@ http.listen(config.METRICS_PORT, () =>
 onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
   // close() waits for active jobs to finish; new jobs are not taken meanwhile.
   await worker.close();
+  await recovery.stop();
   stopDepth();
   await depthQueue.close();
   depthRedis.disconnect();

@@ -106,6 +106,27 @@ export function createRecordsRepository(db: Knex) {
       return withDatabase(async () => (await table().where({ task_id: taskId }).delete()) > 0);
     },
 
+    /**
+     * Async tasks still Processing whose row has not changed for `olderThanSeconds`:
+     * candidates for re-enqueueing when Redis lost their job.
+     */
+    async findStaleProcessing(olderThanSeconds: number, limit: number): Promise<DataRecord[]> {
+      return withDatabase(
+        () =>
+          table()
+            .select(columns)
+            .where({ task_status: 'Processing', mode: 'async' })
+            .andWhere('updated_at', '<', db.raw(`now() - make_interval(secs => ?)`, [olderThanSeconds]))
+            .orderBy('updated_at')
+            .limit(limit) as unknown as Promise<DataRecord[]>,
+      );
+    },
+
+    /** Marks a Processing row as seen, so the next recovery pass does not pick it again at once. */
+    async touch(taskId: string): Promise<void> {
+      await withDatabase(() => table().where({ task_id: taskId, task_status: 'Processing' }).update({ updated_at: db.fn.now() } as never));
+    },
+
     /** Undoes {@link insertProcessing} when the job could not be enqueued, so no 503'd task lingers. */
     async deleteIfProcessing(taskId: string): Promise<void> {
       await withDatabase(() => table().where({ task_id: taskId, task_status: 'Processing' }).delete());
