@@ -17,22 +17,71 @@ type Operation = (payload: never) => unknown;
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 const words = new Intl.Segmenter(undefined, { granularity: 'word' });
 
+/** A numeric result: finite or an error, and never -0 (which JSON cannot tell from 0 anyway). */
 function finite(value: number, operation: string): number {
   if (!Number.isFinite(value)) {
     throw new OperationError('non-finite-result', `${operation} overflows: the result is not a finite IEEE-754 number`);
   }
-  return value;
+  return value === 0 ? 0 : value;
 }
 
-/** Sorts numbers numerically, strings by code point, and mixed arrays by type, then JSON text, so the order is total. */
+// 2^-600 and back: exact for every double that matters next to an overflowing sum.
+const SUM_SCALE = 2 ** -600;
+
+/**
+ * Sums left to right; if a partial sum overflowed, sums again scaled down, so
+ * [1e308, 1e308, -1e308] is 1e308 and only a truly unrepresentable total is an error.
+ */
+function sumNumbers(items: number[]): number {
+  const plain = items.reduce((total, item) => total + item, 0);
+  if (Number.isFinite(plain)) return finite(plain, 'sum');
+  const scaled = items.reduce((total, item) => total + item * SUM_SCALE, 0);
+  return finite(scaled / SUM_SCALE, 'sum');
+}
+
+function compareCodePoints(a: string, b: string): number {
+  // UTF-16 comparison (a < b) would put U+1F600 before U+FF61; code points order them as Unicode does.
+  const pointsA = a[Symbol.iterator]();
+  const pointsB = b[Symbol.iterator]();
+  for (;;) {
+    const nextA = pointsA.next();
+    const nextB = pointsB.next();
+    if (nextA.done || nextB.done) return (nextA.done ? 0 : 1) - (nextB.done ? 0 : 1);
+    const difference = nextA.value.codePointAt(0)! - nextB.value.codePointAt(0)!;
+    if (difference !== 0) return difference;
+  }
+}
+
+/**
+ * A total order on JSON values: by type (null, boolean, number, string, array,
+ * object), then numbers numerically, strings by code point, arrays element by
+ * element, objects by their canonical JSON.
+ */
 function compareJson(a: unknown, b: unknown): number {
   const typeA = inputTypeOf(a);
   const typeB = inputTypeOf(b);
   if (typeA !== typeB) return typeOrder.indexOf(typeA) - typeOrder.indexOf(typeB);
-  if (typeA === 'number') return (a as number) - (b as number);
-  const textA = typeA === 'string' ? (a as string) : JSON.stringify(a);
-  const textB = typeB === 'string' ? (b as string) : JSON.stringify(b);
-  return textA < textB ? -1 : textA > textB ? 1 : 0;
+  switch (typeA) {
+    case 'null':
+      return 0;
+    case 'boolean':
+      return Number(a) - Number(b);
+    case 'number':
+      return (a as number) - (b as number);
+    case 'string':
+      return compareCodePoints(a as string, b as string);
+    case 'array': {
+      const itemsA = a as unknown[];
+      const itemsB = b as unknown[];
+      for (let i = 0; i < Math.min(itemsA.length, itemsB.length); i++) {
+        const order = compareJson(itemsA[i], itemsB[i]);
+        if (order !== 0) return order;
+      }
+      return itemsA.length - itemsB.length;
+    }
+    default:
+      return compareCodePoints(canonicalJson(a), canonicalJson(b));
+  }
 }
 const typeOrder: InputType[] = ['null', 'boolean', 'number', 'string', 'array', 'object'];
 
@@ -48,6 +97,26 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+// The Latin digraphs whose titlecase is a third form, neither upper nor lower (ǆ → ǅ, not Ǆ).
+const titlecaseDigraphs: Record<string, string> = {
+  '\u01C4': '\u01C5', '\u01C5': '\u01C5', '\u01C6': '\u01C5',
+  '\u01C7': '\u01C8', '\u01C8': '\u01C8', '\u01C9': '\u01C8',
+  '\u01CA': '\u01CB', '\u01CB': '\u01CB', '\u01CC': '\u01CB',
+  '\u01F1': '\u01F2', '\u01F2': '\u01F2', '\u01F3': '\u01F2',
+};
+
+/**
+ * Titlecases one grapheme: JavaScript has only toUpperCase, which turns ß into
+ * "SS" and ﬁ into "FI"; as the first letter of a word they are "Ss" and "Fi".
+ */
+function titlecase(grapheme: string): string {
+  const [firstPoint = '', ...marks] = grapheme;
+  const digraph = titlecaseDigraphs[firstPoint];
+  if (digraph) return digraph + marks.join('');
+  const [upperFirst = '', ...upperRest] = firstPoint.toUpperCase();
+  return upperFirst + upperRest.join('').toLowerCase() + marks.join('');
+}
+
 const stringOperations: Record<string, (text: string) => unknown> = {
   uppercase: (text) => text.toUpperCase(),
   lowercase: (text) => text.toLowerCase(),
@@ -56,7 +125,7 @@ const stringOperations: Record<string, (text: string) => unknown> = {
   capitalize: (text) => {
     const first = graphemes.segment(text)[Symbol.iterator]().next();
     if (first.done) return text;
-    return first.value.segment.toUpperCase() + text.slice(first.value.segment.length).toLowerCase();
+    return titlecase(first.value.segment) + text.slice(first.value.segment.length).toLowerCase();
   },
   trim: (text) => text.trim(),
   // User-perceived characters, not UTF-16 code units.
@@ -67,8 +136,8 @@ const stringOperations: Record<string, (text: string) => unknown> = {
 const numberOperations: Record<string, (value: number) => unknown> = {
   square: (value) => finite(value * value, 'square'),
   double: (value) => finite(value * 2, 'double'),
-  negate: (value) => (value === 0 ? 0 : -value),
-  abs: (value) => Math.abs(value),
+  negate: (value) => finite(-value, 'negate'),
+  abs: (value) => finite(Math.abs(value), 'abs'),
 };
 
 const arrayOperations: Record<string, (items: unknown[]) => unknown> = {
@@ -87,7 +156,7 @@ const arrayOperations: Record<string, (items: unknown[]) => unknown> = {
     if (!items.every((item): item is number => typeof item === 'number')) {
       throw new OperationError('unsupported-operation', 'sum needs an array of numbers only', ['sort', 'reverse', 'unique', 'count', 'echo']);
     }
-    return finite(items.reduce((total, item) => total + item, 0), 'sum');
+    return sumNumbers(items);
   },
   count: (items) => items.length,
 };
