@@ -1,4 +1,5 @@
 import {
+  findPayloadProblem,
   MalformedRequestError,
   rpcRequestSchema,
   type Metrics,
@@ -23,6 +24,12 @@ export function createProcessDataRequest(deps: ProcessDataRequestDeps): RpcHandl
       throw new MalformedRequestError(`invalid RPC request: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
     }
     const request = parsed.data;
+    // The api checks this too, but anything can publish to the queue; a 10,000-deep payload must not reach the recursive operations.
+    const payloadProblem = findPayloadProblem(request.payload);
+    if (payloadProblem) {
+      deps.metrics?.rpcServerDuration.observe({ queue: context.queue, operation: request.description, outcome: 'malformed' }, 0);
+      throw new MalformedRequestError(`invalid RPC request: ${payloadProblem}`);
+    }
     const event = { correlation_id: context.correlationId, task_id: request.task_id, queue_name: context.queue };
     deps.events.emit({ ...event, event: 'start', description: request.description });
 
