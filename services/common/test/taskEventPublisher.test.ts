@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type amqp from 'amqplib';
+import type { AmqpConnection } from '../src/amqp/connection.js';
+import { TaskEventPublisher } from '../src/amqp/taskEventPublisher.js';
+import type { TaskEvent } from '../src/contracts.js';
+import { RABBITMQ_URL, uniqueName } from '../../../test/support/testEnv.js';
+import type { TcpProxy } from '../../../test/support/tcpProxy.js';
+import { openConnection, openObserver, rabbitProxy, silentLogger, until } from './support/amqp.js';
+
+describe('TaskEventPublisher over real RabbitMQ', () => {
+  let proxy: TcpProxy;
+  let connection: AmqpConnection;
+  let observer: amqp.ChannelModel;
+  let exchange: string;
+  let received: Array<{ event: TaskEvent; routingKey: string; messageId: string; persistent: boolean }>;
+  let publisher: TaskEventPublisher;
+
+  beforeEach(async () => {
+    exchange = uniqueName('events');
+    proxy = await rabbitProxy();
+    observer = await openObserver();
+    const channel = await observer.createChannel();
+    await channel.assertExchange(exchange, 'topic', { durable: true });
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, exchange, '#');
+    received = [];
+    await channel.consume(
+      queue,
+      (message) =>
+        message &&
+        received.push({
+          event: JSON.parse(message.content.toString()),
+          routingKey: message.fields.routingKey,
+          messageId: message.properties.messageId,
+          persistent: message.properties.deliveryMode === 2,
+        }),
+      { noAck: true },
+    );
+    connection = await openConnection(proxy.rewrite(RABBITMQ_URL));
+    publisher = new TaskEventPublisher({ connection, exchange, service: 'api', logger: silentLogger, headers: () => ({ traceparent: 't' }) });
+    await until(() => publisher.buffered === 0 && connection.isConnected, 'publisher ready');
+  });
+
+  afterEach(async () => {
+    await publisher.close();
+    await connection.close();
+    await proxy.close();
+    await observer.close();
+  });
+
+  const input = (index: number) => ({
+    correlation_id: `corr-${index}`,
+    task_id: randomUUID(),
+    queue_name: 'data_queue',
+    event: 'start' as const,
+    description: `event ${index}`,
+  });
+
+  it('publishes complete, persistent events routed by <service>.<event>', async () => {
+    // Events emitted before the channel opens are buffered, then flushed: either way this one arrives.
+    publisher.emit({ ...input(1), event: 'error' });
+    await until(() => received.length === 1, 'one event');
+    const [{ event, routingKey, messageId, persistent }] = received as [(typeof received)[number]];
+    assert.equal(routingKey, 'api.error');
+    assert.equal(messageId, event.event_id);
+    assert.ok(persistent);
+    assert.equal(event.service_name, 'api');
+    assert.equal(event.correlation_id, 'corr-1');
+    assert.equal(event.description, 'event 1');
+    assert.match(event.event_id, /^[0-9a-f-]{36}$/);
+    assert.ok(!Number.isNaN(Date.parse(event.created_at)));
+  });
+
+  it('buffers events while RabbitMQ is unreachable, without throwing, and flushes them in order on reconnect', async () => {
+    await until(() => connection.isConnected, 'connected');
+    proxy.cut();
+    await until(() => !connection.isConnected, 'disconnect noticed');
+
+    for (let index = 0; index < 20; index++) publisher.emit(input(index));
+    assert.equal(publisher.buffered, 20);
+    assert.equal(received.length, 0);
+
+    proxy.restore();
+    await until(() => received.length >= 20, 'buffered events delivered');
+    assert.equal(publisher.buffered, 0);
+    assert.deepEqual(
+      received.map((message) => message.event.description),
+      Array.from({ length: 20 }, (_, index) => `event ${index}`),
+    );
+    assert.equal(new Set(received.map((message) => message.event.event_id)).size, 20);
+  });
+
+  it('drops the oldest events beyond its buffer limit', async () => {
+    const bounded = new TaskEventPublisher({ connection, exchange, service: 'worker', logger: silentLogger, bufferLimit: 3 });
+    try {
+      proxy.cut();
+      await until(() => !connection.isConnected, 'disconnect noticed');
+      for (let index = 0; index < 5; index++) bounded.emit(input(index));
+      assert.equal(bounded.buffered, 3);
+      proxy.restore();
+      await until(() => received.filter((message) => message.event.service_name === 'worker').length >= 3, 'bounded events');
+      assert.deepEqual(
+        received.filter((message) => message.event.service_name === 'worker').map((message) => message.event.description),
+        ['event 2', 'event 3', 'event 4'],
+      );
+    } finally {
+      await bounded.close();
+    }
+  });
+});
