@@ -24,7 +24,7 @@ export interface DataServiceDeps {
   jobOptions: JobsOptions;
   /** Bounds a Redis call so an outage answers 503 quickly even if the client would wait. */
   redisTimeoutMs: number;
-  /** W3C trace context to carry into the job, if tracing is on. */
+  /** W3C trace context of the request, carried in the job data (no instrumentation covers BullMQ). */
   traceContext?: () => Record<string, string>;
 }
 
@@ -44,7 +44,7 @@ export function createDataService(deps: DataServiceDeps) {
         reply = (await deps.rpc.call(
           deps.rpcQueue,
           { task_id: taskId, payload: request.payload, description: request.description, task_type: 'data' },
-          { timeoutMs: deps.rpcTimeoutMs, correlationId, operation: request.description, headers: deps.traceContext?.() ?? {} },
+          { timeoutMs: deps.rpcTimeoutMs, correlationId, operation: request.description },
         )) as RpcReply;
       } catch (error) {
         deps.events.emit({ ...event, event: 'error', description: errorMessage(error) });

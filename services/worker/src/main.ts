@@ -29,6 +29,7 @@ import {
 import { Queue, Worker } from 'bullmq';
 import { createProcessDataJob } from './processDataJob.js';
 import { TaskRecovery } from './taskRecovery.js';
+import { traced } from './jobTracing.js';
 
 const config = parseEnv(
   {
@@ -57,15 +58,17 @@ const events = new TaskEventPublisher({ connection, exchange: config.TASK_EVENTS
 
 const worker = new Worker<ProcessDataJob, Outcome>(
   config.JOBS_QUEUE,
-  createProcessDataJob({
-    rpc,
-    records,
-    events,
-    rpcQueue: config.RPC_QUEUE,
-    rpcTimeoutMs: config.RPC_TIMEOUT_MS,
-    outageRetryDelayMs: config.OUTAGE_RETRY_DELAY_MS,
-    logger,
-  }),
+  traced(
+    createProcessDataJob({
+      rpc,
+      records,
+      events,
+      rpcQueue: config.RPC_QUEUE,
+      rpcTimeoutMs: config.RPC_TIMEOUT_MS,
+      outageRetryDelayMs: config.OUTAGE_RETRY_DELAY_MS,
+      logger,
+    }),
+  ),
   {
     connection: redisOptionsFor({ url: config.REDIS_URL, logger, role: 'blocking', connectionName: `flowgate-${service}` }),
     prefix: config.BULLMQ_PREFIX,

@@ -48,7 +48,7 @@ export function createProcessDataJob(deps: ProcessDataJobDeps) {
       reply = (await deps.rpc.call(
         deps.rpcQueue,
         { task_id, payload, description, task_type: 'data' },
-        { timeoutMs: deps.rpcTimeoutMs, correlationId, operation: description, headers: job.data.trace ?? {} },
+        { timeoutMs: deps.rpcTimeoutMs, correlationId, operation: description },
       )) as RpcReply;
     } catch (error) {
       deps.events.emit({ ...event, event: 'error', description: errorMessage(error) });
