@@ -13,6 +13,7 @@ import {
   positiveIntSchema,
   postgresEnv,
   rabbitEnv,
+  trackRabbitDepth,
 } from '@flowgate/common';
 import { z } from 'zod';
 import { TaskLogConsumer } from './taskLogConsumer.js';
@@ -46,6 +47,8 @@ const consumer = new TaskLogConsumer({
   metrics,
 });
 consumer.start();
+// Logger lag: events published but not yet written to task_logs.
+const stopDepth = trackRabbitDepth(connection, [config.TASK_LOGS_QUEUE], metrics);
 
 const http = createServiceServer({
   service,
@@ -58,6 +61,7 @@ const http = createServiceServer({
 http.listen(config.METRICS_PORT, () => logger.info({ port: config.METRICS_PORT }, 'logger started'));
 
 onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+  stopDepth();
   await consumer.stop();
   await connection.close();
   await db.destroy();

@@ -12,6 +12,7 @@ import {
   rabbitEnv,
   RpcServer,
   TaskEventPublisher,
+  trackRabbitDepth,
 } from '@flowgate/common';
 import { createProcessDataRequest } from './processDataRequest.js';
 
@@ -33,6 +34,8 @@ const server = new RpcServer({
   logger,
 });
 server.start();
+// The processor's autoscaling signal: requests waiting in the RPC queue.
+const stopDepth = trackRabbitDepth(connection, [config.RPC_QUEUE], metrics);
 
 const http = createServiceServer({
   service,
@@ -42,6 +45,7 @@ const http = createServiceServer({
 http.listen(config.METRICS_PORT, () => logger.info({ port: config.METRICS_PORT, queue: config.RPC_QUEUE }, 'processor started'));
 
 onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+  stopDepth();
   await server.stop();
   await events.close();
   await connection.close();
