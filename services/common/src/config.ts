@@ -71,7 +71,7 @@ export function parseEnv<Shape extends z.ZodRawShape>(
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const variable = issue.path.join('.');
-      return `${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`;
+      return `${variable}=${JSON.stringify(redactCredentials(env[variable] ?? ''))}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
@@ -80,4 +80,9 @@ export function parseEnv<Shape extends z.ZodRawShape>(
 
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** The error is logged, so a password in a URL like amqp://user:secret@host is masked. */
+function redactCredentials(value: string): string {
+  return value.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/g, '$1***@');
 }
