@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { request } from '../support/http.js';
+import { sharedSystem, type TestSystem } from '../support/system.js';
+import { assertProblem, recordCount } from './helpers.js';
+
+const LIMIT = 1_048_576;
+
+/** A JSON body of exactly `bytes` bytes: a string payload padded to size. */
+function bodyOfSize(bytes: number): string {
+  const frame = '{"payload":""}';
+  return `{"payload":"${'a'.repeat(bytes - frame.length)}"}`;
+}
+
+describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
+  let system: TestSystem;
+  let api: string;
+  let nginx: string;
+
+  before(async function () {
+    this.timeout(60_000);
+    system = await sharedSystem();
+    api = `${system.urls.api}/api/v1`;
+    nginx = `${system.urls.nginx}/api/v1`;
+  });
+
+  for (const path of ['/data/process', '/data/process-async']) {
+    describe(`POST ${path}`, () => {
+      let before: number;
+      beforeEach(async () => {
+        before = await recordCount();
+      });
+      afterEach(async function () {
+        if (this.currentTest?.state === 'passed') assert.equal(await recordCount(), before, 'a refused request stored a record');
+      });
+
+      it('malformed JSON → 400', async () => {
+        const response = await request(`${api}${path}`, { body: '{"payload": "x",}', headers: { 'content-type': 'application/json' } });
+        assertProblem(response, 400, /not valid JSON/);
+      });
+
+      it('missing payload → 422 naming the field', async () => {
+        const response = await request(`${api}${path}`, { json: { description: 'uppercase' } });
+        assertProblem(response, 422, /payload/);
+        assert.deepEqual((response.body as any).errors.map((e: any) => e.pointer), ['/payload']);
+      });
+
+      it('unknown fields → 422 naming them', async () => {
+        const response = await request(`${api}${path}`, { json: { payload: 'x', task_type: 'data', extra: 1 } });
+        assertProblem(response, 422, /unknown field\(s\): task_type, extra/);
+      });
+
+      it('an unknown operation → 422', async () => {
+        for (const description of ['shout', '', 42, null, ['uppercase']]) {
+          const response = await request(`${api}${path}`, { json: { payload: 'x', description } });
+          assertProblem(response, 422, /description/);
+        }
+      });
+
+      it('an operation that does not fit the payload → 422 listing the supported ones', async () => {
+        const response = await request(`${api}${path}`, { json: { payload: 'hello', description: 'square' } });
+        assertProblem(response, 422, /"square" does not apply to a string payload/);
+        assert.deepEqual((response.body as any).supported_operations, [
+          'uppercase', 'lowercase', 'reverse', 'capitalize', 'trim', 'length', 'word_count', 'echo',
+        ]);
+        const onBoolean = await request(`${api}${path}`, { json: { payload: true, description: 'count' } });
+        assertProblem(onBoolean, 422, /boolean/);
+        assert.deepEqual((onBoolean.body as any).supported_operations, ['echo']);
+      });
+
+      it('a body over 1 MiB → 413, directly and through nginx', async () => {
+        for (const base of [api, nginx]) {
+          const response = await request(`${base}${path}`, { body: bodyOfSize(LIMIT + 1), headers: { 'content-type': 'application/json' } });
+          assertProblem(response, 413, /1048576-byte limit/);
+        }
+      });
+
+      it('wrong or missing content type → 415', async () => {
+        const body = JSON.stringify({ payload: 'x' });
+        for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
+          assertProblem(await request(`${api}${path}`, { body, headers: { 'content-type': type } }), 415, /application\/json/);
+        }
+        // fetch adds text/plain to a string body; a Uint8Array body goes without any content type.
+        const untyped = await fetch(`${api}${path}`, { method: 'POST', body: new TextEncoder().encode(body) });
+        assert.equal(untyped.headers.get('content-type')?.startsWith('application/problem+json'), true);
+        assert.equal(untyped.status, 415);
+        const latin1 = await request(`${api}${path}`, { body, headers: { 'content-type': 'application/json; charset=iso-8859-1' } });
+        assertProblem(latin1, 415, /charset/);
+      });
+    });
+  }
+
+  it('a body of exactly 1 MiB is accepted through nginx and directly', async function () {
+    this.timeout(20_000);
+    for (const base of [api, nginx]) {
+      const response = await request(`${base}/data/process`, { body: bodyOfSize(LIMIT), headers: { 'content-type': 'application/json' } });
+      assert.equal(response.status, 200, response.text.slice(0, 300));
+      assert.equal((response.body as any).outcome.result.length, LIMIT - '{"payload":""}'.length);
+    }
+  });
+
+  it('unknown task → 404 on the poll, the record and its deletion', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    assertProblem(await request(`${api}/data/process-async/${id}`), 404, /no task/);
+    assertProblem(await request(`${api}/database/records/${id}`), 404, /no record/);
+    assertProblem(await request(`${api}/database/records/${id}`, { method: 'DELETE' }), 404, /no record/);
+  });
+
+  it('unknown routes → 404 and wrong methods → 405 with Allow, as problems', async () => {
+    assertProblem(await request(`${api}/nothing-here`), 404, /no route/);
+    const wrongMethod = await request(`${api}/data/process`);
+    assertProblem(wrongMethod, 405);
+    assert.equal(wrongMethod.headers.get('allow'), 'POST');
+    const putPoll = await request(`${api}/data/process-async/00000000-0000-4000-8000-000000000000`, { method: 'PUT', json: {} });
+    assertProblem(putPoll, 405);
+    assert.equal(putPoll.headers.get('allow'), 'GET');
+  });
+
+  it('errors through nginx are the api\'s own problems', async () => {
+    assertProblem(await request(`${nginx}/data/process`, { body: '{', headers: { 'content-type': 'application/json' } }), 400);
+    assertProblem(await request(`${nginx}/data/process`, { json: { payload: 1, description: 'reverse' } }), 422);
+  });
+});
