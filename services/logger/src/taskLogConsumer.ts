@@ -1,6 +1,8 @@
 import {
   assertQueueWithDeadLetter,
+  DependencyUnavailableError,
   errorMessage,
+  findPayloadProblem,
   taskEventSchema,
   type AmqpConnection,
   type Logger,
@@ -85,6 +87,9 @@ export class TaskLogConsumer {
     let event: TaskEvent;
     try {
       event = taskEventSchema.parse(JSON.parse(message.content.toString('utf8')));
+      // Postgres text cannot hold NUL; such an event would fail its batch's insert forever.
+      const problem = findPayloadProblem(event);
+      if (problem) throw new Error(`task event: ${problem}`);
     } catch (error) {
       this.options.logger.warn({ err: errorMessage(error) }, 'malformed task event dead-lettered');
       try {
@@ -121,11 +126,36 @@ export class TaskLogConsumer {
       if (channel === this.channel) channel.ack(batch[batch.length - 1]!.message, true);
     } catch (error) {
       this.options.metrics?.taskEventBatchDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
-      this.options.logger.warn({ err: errorMessage(error), events: batch.length }, 'task_logs insert failed; retrying');
       if (channel !== this.channel) return;
+      if (!(error instanceof DependencyUnavailableError)) {
+        // Postgres is up but refused the batch: one event must be at fault, so find it rather than retry forever.
+        await this.writeOneByOne(channel, batch);
+        return;
+      }
+      this.options.logger.warn({ err: errorMessage(error), events: batch.length }, 'task_logs insert failed; retrying');
       // Keep the events (still unacked) and try again shortly; prefetch stops the broker from sending more.
       this.batch = [...batch, ...this.batch];
       if (!this.timer && !this.stopped) this.timer = setTimeout(() => void this.flush(), 1_000);
+    }
+  }
+
+  /** Inserts each event alone, acking those stored and dead-lettering those Postgres refuses. */
+  private async writeOneByOne(channel: Channel, batch: Array<{ message: ConsumeMessage; event: TaskEvent }>): Promise<void> {
+    for (const [index, item] of batch.entries()) {
+      try {
+        this.options.metrics?.taskEventsWritten.inc(await this.options.repository.insertBatch([item.event]));
+        if (channel === this.channel) channel.ack(item.message);
+      } catch (error) {
+        if (channel !== this.channel) return;
+        if (error instanceof DependencyUnavailableError) {
+          // Postgres went away mid-way: keep the rest unacked and retry them like any failed batch.
+          this.batch = [...batch.slice(index), ...this.batch];
+          if (!this.timer && !this.stopped) this.timer = setTimeout(() => void this.flush(), 1_000);
+          return;
+        }
+        this.options.logger.error({ err: errorMessage(error), event_id: item.event.event_id }, 'task_logs refused an event; dead-lettered');
+        channel.nack(item.message, false, false);
+      }
     }
   }
 
