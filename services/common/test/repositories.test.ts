@@ -6,6 +6,7 @@ import { createRecordsRepository, type RecordsRepository } from '../src/db/recor
 import { createTaskLogsRepository, type TaskLogsRepository } from '../src/db/taskLogsRepository.js';
 import { DependencyUnavailableError } from '../src/errors.js';
 import { DATABASE_URL } from '../../../test/support/testEnv.js';
+import { silentLogger } from './support/amqp.js';
 
 const outcome = (result: unknown) => ({
   result,
@@ -109,7 +110,7 @@ describe('Postgres repositories (this run\'s database)', () => {
     });
 
     it('turns an unreachable database into DependencyUnavailableError', async () => {
-      const unreachable = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nowhere', poolMax: 1, connectTimeoutMs: 300 });
+      const unreachable = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nowhere', poolMax: 1, connectTimeoutMs: 300, logger: silentLogger });
       try {
         await assert.rejects(createRecordsRepository(unreachable).get(randomUUID()), (error: unknown) => {
           assert.ok(error instanceof DependencyUnavailableError);
