@@ -60,7 +60,7 @@ export interface RawResponse {
  * Sends bytes exactly as given (for what fetch refuses to send: control
  * characters in headers, lying Content-Length) and parses the one response.
  */
-export async function rawHttp(url: string, head: string, body: Buffer | string = '', timeoutMs = 10_000): Promise<RawResponse> {
+export async function rawHttp(url: string, head: string, body: Buffer | string = '', timeoutMs = 10_000, halfClose = false): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
@@ -106,6 +106,7 @@ export async function rawHttp(url: string, head: string, body: Buffer | string =
     });
     socket.write(head);
     if (body.length > 0) socket.write(body);
+    if (halfClose) socket.end();
   });
 }
 

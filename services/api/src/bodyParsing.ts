@@ -49,10 +49,12 @@ interface BodyParserError {
   message: string;
 }
 
-/** Turns body-parser's errors into problems; passes everything else on. */
+/** Turns body-parser's (and the router's URL-decoding) errors into problems; passes everything else on. */
 export function bodyParserErrors(limitBytes: number): ErrorRequestHandler {
   return (error: unknown, _request, _response, next) => {
     if (error instanceof ProblemError || !(error instanceof Error)) return next(error);
+    // The router could not percent-decode a path parameter (e.g. /records/%FF): the caller's URL is at fault.
+    if (error instanceof URIError) return next(problems.badRequest('the URL path contains an invalid percent-encoding'));
     const failure = error as BodyParserError;
     switch (failure.type) {
       case 'entity.parse.failed':
