@@ -56,8 +56,8 @@ describe('Postgres repositories (this run\'s database)', () => {
       const stored = await records.get(taskId);
       assert.equal(stored?.task_status, 'Success');
       assert.equal(stored?.error, null);
-      const [{ count }] = await db('data_records').where({ task_id: taskId }).count<{ count: number }[]>({ count: '*' });
-      assert.equal(count, 1);
+      const rows = await db('data_records').where({ task_id: taskId }).count<{ count: number }[]>({ count: '*' });
+      assert.equal(rows[0]?.count, 1);
     });
 
     it('upsertFinal never overwrites a Success', async () => {
