@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from '../support/http.js';
+import { AUTHORIZATION } from '../support/testEnv.js';
 import { sharedSystem, type TestSystem } from '../support/system.js';
 import { assertProblem, recordCount } from './helpers.js';
 
@@ -102,7 +103,7 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
     const id = '00000000-0000-4000-8000-000000000000';
     assertProblem(await request(`${api}/data/process-async/${id}`), 404, /no task/);
     assertProblem(await request(`${api}/database/records/${id}`), 404, /no record/);
-    assertProblem(await request(`${api}/database/records/${id}`, { method: 'DELETE' }), 404, /no record/);
+    assertProblem(await request(`${api}/database/records/${id}`, { method: 'DELETE', headers: AUTHORIZATION }), 404, /no record/);
   });
 
   it('unknown routes → 404 and wrong methods → 405 with Allow, as problems', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { eventually, request } from '../support/http.js';
+import { AUTHORIZATION } from '../support/testEnv.js';
 import { sharedSystem, type TestSystem } from '../support/system.js';
 import { assertProblem, pollUntilFinished, recordCount, sql } from './helpers.js';
 
@@ -75,11 +76,11 @@ describe('async polling, records and logs', () => {
       assert.equal((record.body as any).mode, 'sync');
       assert.match((record.body as any).created_at, /^\d{4}-\d\d-\d\dT/);
 
-      const deleted = await request(`${api}/database/records/${taskId}`, { method: 'DELETE' });
+      const deleted = await request(`${api}/database/records/${taskId}`, { method: 'DELETE', headers: AUTHORIZATION });
       assert.equal(deleted.status, 204);
       assert.equal(deleted.text, '');
       assertProblem(await request(`${api}/database/records/${taskId}`), 404);
-      assertProblem(await request(`${api}/database/records/${taskId}`, { method: 'DELETE' }), 404);
+      assertProblem(await request(`${api}/database/records/${taskId}`, { method: 'DELETE', headers: AUTHORIZATION }), 404);
     });
 
     it('pages with limit/offset/total, newest first, and filters by status', async () => {

@@ -22,6 +22,10 @@ export const DATABASE_URL = (() => {
   return url.toString();
 })();
 
+/** The API key every test system accepts; DELETE always needs one. */
+export const TEST_API_KEY = `test-key-${randomBytes(16).toString('hex')}`;
+export const AUTHORIZATION = { authorization: `Bearer ${TEST_API_KEY}` };
+
 const createdNames = new Set<string>();
 
 /** A RabbitMQ queue or exchange name unique to this run (and to `label`); removed at teardown. */
@@ -47,6 +51,7 @@ export function serviceEnv(overrides: Record<string, string> = {}): Record<strin
     JOBS_QUEUE: 'data',
     BULLMQ_PREFIX: `${RUN_PREFIX}_${randomBytes(3).toString('hex')}`,
     LOG_LEVEL: 'warn',
+    API_KEYS: `tests:${TEST_API_KEY}`,
     ...overrides,
   };
 }

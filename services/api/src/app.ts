@@ -28,6 +28,8 @@ export interface AppDeps {
   guards?: RequestHandler[];
   requireDeletePermission?: RequestHandler;
   callerScope?: (request: Request) => string;
+  /** Which proxies' X-Forwarded-For to believe (express `trust proxy`). */
+  trustProxy?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -35,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.trustProxy ?? 'loopback');
 
   app.use(httpMetrics(deps.metrics));
   for (const guard of deps.guards ?? []) app.use(guard);

@@ -27,10 +27,14 @@ import {
   type ProcessDataJob,
 } from '@flowgate/common';
 import { Queue } from 'bullmq';
+import { z } from 'zod';
 import { createApp } from './app.js';
 import { createDataService } from './dataService.js';
 import { createIdempotency } from './idempotency.js';
 import { configureHttpServer } from './httpServer.js';
+import { callerOf, createApiKeyAuth, parseApiKeys } from './protection/apiKeys.js';
+import { createRateLimit } from './protection/rateLimit.js';
+import { securityHeaders } from './protection/securityHeaders.js';
 
 const config = parseEnv(
   {
@@ -42,6 +46,11 @@ const config = parseEnv(
     PORT: portSchema.default(8000),
     BODY_LIMIT_BYTES: positiveIntSchema.default(1_048_576),
     IDEMPOTENCY_TTL_SECONDS: positiveIntSchema.default(3_600),
+    API_KEYS: z.string().optional(),
+    REQUIRE_API_KEY: z.enum(['true', 'false']).default('false'),
+    RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(60_000),
+    RATE_LIMIT_WINDOW_SECONDS: positiveIntSchema.default(60),
+    TRUST_PROXY: z.string().min(1).default('loopback, linklocal, uniquelocal'),
   },
   process.env,
 );
@@ -61,6 +70,17 @@ const queue = new Queue<ProcessDataJob, Outcome>(config.JOBS_QUEUE, { connection
 queue.on('error', (error) => logger.debug({ err: error.message }, 'queue connection error'));
 const stopDepth = trackBullmqDepth(queue, metrics);
 const records = createRecordsRepository(db);
+
+// Probes and scrapes never need a key and are never rate limited.
+const openPaths = new Set(['/health', '/ready', '/metrics']);
+const auth = createApiKeyAuth(parseApiKeys(config.API_KEYS));
+const rateLimit = createRateLimit({
+  redis,
+  keyPrefix: config.BULLMQ_PREFIX,
+  max: config.RATE_LIMIT_MAX,
+  windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+  openPaths,
+});
 
 const app = createApp({
   dataService: createDataService({
@@ -87,6 +107,10 @@ const app = createApp({
   logger,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   version,
+  trustProxy: config.TRUST_PROXY,
+  guards: [securityHeaders(), auth.guardAll(config.REQUIRE_API_KEY === 'true', openPaths), ...(rateLimit ? [rateLimit] : [])],
+  requireDeletePermission: auth.requireForDelete,
+  callerScope: (request) => callerOf(request) ?? 'anonymous',
   ready: async () => {
     const [redisOk, postgresOk] = await Promise.all([
       redis.ping().then(() => true, () => false),
