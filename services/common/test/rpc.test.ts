@@ -185,6 +185,26 @@ describe('RPC over real RabbitMQ', () => {
     await assert.rejects(client.call(queue, { id: 'y' }, { timeoutMs: 60_000 }), DependencyUnavailableError);
   });
 
+  it('stays closed after close(), even when the connection reconnects', async () => {
+    const queue = uniqueName('rpc_closed');
+    const proxy = await rabbitProxy();
+    try {
+      const proxied = await connection(proxy.rewrite(process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672'));
+      const client = new RpcClient({ connection: proxied, queues: [queue], logger: silentLogger });
+      await until(() => client.isReady, 'rpc client channel');
+      client.close();
+      proxy.cut();
+      await until(() => !proxied.isConnected, 'disconnect noticed');
+      proxy.restore();
+      await until(() => proxied.isConnected, 'reconnect');
+      await sleep(300);
+      assert.equal(client.isReady, false);
+      await assert.rejects(client.call(queue, { id: 'z' }, { timeoutMs: 60_000 }), DependencyUnavailableError);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('dead-letters malformed messages to <queue>.dlq instead of redelivering them', async () => {
     const queue = uniqueName('rpc_malformed');
     const seen: Array<{ body: EchoRequest; context: RpcRequestContext }> = [];

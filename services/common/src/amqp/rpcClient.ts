@@ -44,6 +44,7 @@ export interface RpcClientOptions {
 export class RpcClient {
   private channel: Channel | undefined;
   private readonly pending = new Map<string, PendingCall>();
+  private closed = false;
   private readonly setup = (model: ChannelModel) => this.openChannel(model);
 
   constructor(private readonly options: RpcClientOptions) {
@@ -108,6 +109,7 @@ export class RpcClient {
 
   /** Rejects every pending call; used at shutdown. */
   close(): void {
+    this.closed = true;
     this.failAll(new DependencyUnavailableError('rabbitmq', 'RPC client closed'));
     const channel = this.channel;
     this.channel = undefined;
@@ -115,6 +117,8 @@ export class RpcClient {
   }
 
   private async openChannel(model: ChannelModel): Promise<void> {
+    // The connection re-runs setups on every reconnect; a closed client must stay closed.
+    if (this.closed) return;
     const channel = await model.createChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'rpc client channel error'));
     channel.on('close', () => {
