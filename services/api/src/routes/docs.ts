@@ -26,14 +26,13 @@ export function docsRoutes(openApiUrl: string): Router {
   deepLinking: true,
 });`;
 
-  router.get('/', (request, response, next) => {
+  router.get('/', (request, response) => {
     // Relative asset URLs need the trailing slash.
     if (!request.originalUrl.split('?')[0]!.endsWith('/')) {
       response.redirect(301, `${request.baseUrl}/`);
       return;
     }
     response.type('html').send(page);
-    void next;
   });
   router.get('/init.js', (_request, response) => {
     response.type('application/javascript').send(init);
