@@ -2,7 +2,8 @@
 // flowgate-operator: `run` (default) starts the operator; `render FILE` prints the manifests for
 // a Flowgate resource; `crd` prints the CustomResourceDefinition. The only module reading env.
 import { hostname } from 'node:os';
-import { KubeConfig, dumpYaml } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { dump } from 'js-yaml';
 import { ClusterClient } from './clusterClient.js';
 import { Controller } from './controller.js';
 import { flowgateCrd } from './crd.js';
@@ -108,7 +109,7 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   if (command === 'crd' && rest.length === 0) {
-    process.stdout.write(`# Generated from services/operator/src/crd.ts by "flowgate-operator crd"; edit the source, not this file.\n${dumpYaml(flowgateCrd, { noRefs: true, lineWidth: -1 })}`);
+    process.stdout.write(`# Generated from services/operator/src/crd.ts by "flowgate-operator crd"; edit the source, not this file.\n${dump(flowgateCrd, { noRefs: true, lineWidth: -1 })}`);
     return;
   }
   process.stderr.write(`${USAGE}\n`);
