@@ -24,6 +24,7 @@ export interface RunningSystem {
   children: Map<ServiceName | 'nginx', ChildProcess>;
   urls: Record<keyof SystemPorts, string>;
   stop(signal?: NodeJS.Signals): Promise<void>;
+  restart(name: ServiceName): Promise<void>;
 }
 
 export function startSystem(options: StartSystemOptions): Promise<RunningSystem>;

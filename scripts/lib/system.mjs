@@ -75,26 +75,27 @@ export async function startSystem(options) {
     await Promise.all(exits);
   };
 
+  const spawnService = (service) => {
+    const stdio = stdioFor(service.name);
+    const args = ['--enable-source-maps', '--import', join(ROOT, 'services/common/dist/tracing/register.js')];
+    const child = spawn(NODE, [...args, join(ROOT, `services/${service.name}/dist/main.js`)], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, [service.portVar]: String(ports[service.name]), ...(options.serviceEnv?.[service.name] ?? {}) },
+      stdio: Array.isArray(stdio) ? stdio : stdio.stdio,
+    });
+    if (!Array.isArray(stdio)) {
+      child.stdout.pipe(stdio.file, { end: false });
+      child.stderr.pipe(stdio.file, { end: false });
+    }
+    children.set(service.name, child);
+    return child;
+  };
+  const waitForService = (service) =>
+    waitForHttp(`http://127.0.0.1:${ports[service.name]}${service.name === 'api' ? '/ready' : '/health'}`, 30_000, children.get(service.name));
+
   try {
-    for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) {
-      const port = ports[service.name];
-      const stdio = stdioFor(service.name);
-      const args = ['--enable-source-maps', '--import', join(ROOT, 'services/common/dist/tracing/register.js')];
-      const child = spawn(NODE, [...args, join(ROOT, `services/${service.name}/dist/main.js`)], {
-        cwd: ROOT,
-        env: { ...process.env, ...env, [service.portVar]: String(port), ...(options.serviceEnv?.[service.name] ?? {}) },
-        stdio: Array.isArray(stdio) ? stdio : stdio.stdio,
-      });
-      if (!Array.isArray(stdio)) {
-        child.stdout.pipe(stdio.file, { end: false });
-        child.stderr.pipe(stdio.file, { end: false });
-      }
-      children.set(service.name, child);
-    }
-    for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) {
-      const path = service.name === 'api' ? '/ready' : '/health';
-      await waitForHttp(`http://127.0.0.1:${ports[service.name]}${path}`, 30_000, children.get(service.name));
-    }
+    for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) spawnService(service);
+    for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) await waitForService(service);
     if (options.nginx !== false) {
       const nginxStdio = stdioFor('nginx');
       const nginx = startNginx({
@@ -122,7 +123,14 @@ export async function startSystem(options) {
       processor: `http://127.0.0.1:${ports.processor}`,
       logger: `http://127.0.0.1:${ports.logger}`,
     },
-    /** Restarts one service with the same environment (used by fault tests). */
     stop,
+    /** Starts a service again, after it exited or was killed, with the same environment and port. */
+    async restart(name) {
+      const service = SERVICES.find((candidate) => candidate.name === name);
+      const previous = children.get(name);
+      if (previous && previous.exitCode === null && previous.signalCode === null) throw new Error(`${name} is still running`);
+      spawnService(service);
+      await waitForService(service);
+    },
   };
 }
