@@ -41,6 +41,8 @@ const config = parseEnv(
     ...metricsEnv(9101),
     WORKER_CONCURRENCY: positiveIntSchema.default(32),
     OUTAGE_RETRY_DELAY_MS: positiveIntSchema.default(2_000),
+    WORKER_LOCK_DURATION_MS: positiveIntSchema.default(30_000),
+    WORKER_STALLED_INTERVAL_MS: positiveIntSchema.default(15_000),
     RECOVERY_STALE_SECONDS: positiveIntSchema.default(60),
     RECOVERY_INTERVAL_MS: positiveIntSchema.default(15_000),
   },
@@ -73,8 +75,10 @@ const worker = new Worker<ProcessDataJob, Outcome>(
     connection: redisOptionsFor({ url: config.REDIS_URL, logger, role: 'blocking', connectionName: `flowgate-${service}` }),
     prefix: config.BULLMQ_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
-    // A worker that dies mid-job leaves it stalled; another worker takes it back after this long.
-    stalledInterval: 15_000,
+    // A worker that dies mid-job stops renewing its lock; once the lock expires the next
+    // stalled check hands the job to another worker.
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     maxStalledCount: 3,
   },
 );
