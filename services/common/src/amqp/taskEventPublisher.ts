@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, ChannelModel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { TaskEvent, TaskEventKind } from '../contracts.js';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
@@ -25,14 +25,23 @@ export interface TaskEventInput {
   description: string;
 }
 
+interface PendingEvent {
+  event: TaskEvent;
+  headers: Record<string, string>;
+}
+
 /**
  * Publishes task events to the `task_events` topic exchange with routing key
  * `<service>.<event>`. Emitting never blocks or fails the caller: while RabbitMQ
- * is unreachable events wait in a bounded buffer and go out on reconnect.
+ * is unreachable events wait in a bounded buffer and go out on reconnect. The
+ * channel is in confirm mode and an event leaves memory only when the broker
+ * confirms it, so a broker crash mid-publish re-sends rather than loses it (the
+ * logger drops the duplicates by event id).
  */
 export class TaskEventPublisher {
-  private channel: Channel | undefined;
-  private readonly buffer: Array<{ event: TaskEvent; headers: Record<string, string> }> = [];
+  private channel: ConfirmChannel | undefined;
+  private readonly buffer: PendingEvent[] = [];
+  private inFlight = 0;
   private readonly bufferLimit: number;
   private readonly setup = (model: ChannelModel) => this.openChannel(model);
 
@@ -48,39 +57,58 @@ export class TaskEventPublisher {
       created_at: new Date().toISOString(),
       ...input,
     };
-    const headers = this.options.headers?.() ?? {};
-    if (this.channel && this.buffer.length === 0 && this.publish(this.channel, event, headers)) return;
-    this.enqueue(event, headers);
+    const pending = { event, headers: this.options.headers?.() ?? {} };
+    if (this.channel && this.buffer.length === 0 && this.publish(this.channel, pending)) return;
+    this.enqueue(pending);
   }
 
+  /** Events waiting for a channel. */
   get buffered(): number {
     return this.buffer.length;
   }
 
+  /** Events sent but not yet confirmed by the broker. */
+  get unconfirmed(): number {
+    return this.inFlight;
+  }
+
+  /** Waits for the broker to confirm what was sent, then closes; used at shutdown. */
   async close(): Promise<void> {
     const channel = this.channel;
+    await channel?.waitForConfirms().catch(() => undefined);
     this.channel = undefined;
     await channel?.close().catch(() => undefined);
   }
 
-  private enqueue(event: TaskEvent, headers: Record<string, string>): void {
+  private enqueue(pending: PendingEvent): void {
     if (this.buffer.length >= this.bufferLimit) {
       this.buffer.shift();
       this.options.metrics?.taskEventsPublished.inc({ outcome: 'dropped' });
     }
-    this.buffer.push({ event, headers });
+    this.buffer.push(pending);
     this.options.metrics?.taskEventsPublished.inc({ outcome: 'buffered' });
   }
 
-  private publish(channel: Channel, event: TaskEvent, headers: Record<string, string>): boolean {
+  private publish(channel: ConfirmChannel, pending: PendingEvent): boolean {
+    const { event, headers } = pending;
     try {
-      channel.publish(this.options.exchange, `${event.service_name}.${event.event}`, Buffer.from(JSON.stringify(event)), {
-        persistent: true,
-        contentType: 'application/json',
-        messageId: event.event_id,
-        headers,
-      });
-      this.options.metrics?.taskEventsPublished.inc({ outcome: 'published' });
+      channel.publish(
+        this.options.exchange,
+        `${event.service_name}.${event.event}`,
+        Buffer.from(JSON.stringify(event)),
+        { persistent: true, contentType: 'application/json', messageId: event.event_id, headers },
+        (error) => {
+          this.inFlight -= 1;
+          if (!error) {
+            this.options.metrics?.taskEventsPublished.inc({ outcome: 'published' });
+            return;
+          }
+          // Nacked, or the channel closed before the broker confirmed: send it again later.
+          this.enqueue(pending);
+          if (this.channel) this.flush(this.channel);
+        },
+      );
+      this.inFlight += 1;
       return true;
     } catch (error) {
       this.options.logger.debug({ err: error }, 'task event publish failed; buffering');
@@ -88,8 +116,15 @@ export class TaskEventPublisher {
     }
   }
 
+  private flush(channel: ConfirmChannel): void {
+    while (this.buffer.length > 0 && this.channel === channel) {
+      if (!this.publish(channel, this.buffer[0]!)) break;
+      this.buffer.shift();
+    }
+  }
+
   private async openChannel(model: ChannelModel): Promise<void> {
-    const channel = await model.createChannel();
+    const channel = await model.createConfirmChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'task event channel error'));
     channel.on('close', () => {
       if (this.channel !== channel) return;
@@ -98,10 +133,6 @@ export class TaskEventPublisher {
     });
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
     this.channel = channel;
-    while (this.buffer.length > 0 && this.channel === channel) {
-      const next = this.buffer[0]!;
-      if (!this.publish(channel, next.event, next.headers)) break;
-      this.buffer.shift();
-    }
+    this.flush(channel);
   }
 }
