@@ -1,11 +1,8 @@
-// One mocha run for every workspace: unit and integration tests beside each service,
-// end-to-end tests in test/e2e. Real PostgreSQL, Redis and RabbitMQ; see test/support.
+// Mocha settings for every test file: `npx mocha <files>` runs just those, and `npm test`
+// (scripts/test.mjs) passes the full list. Real PostgreSQL, Redis and RabbitMQ; see test/support.
 module.exports = {
   'node-option': ['import=tsx', 'enable-source-maps'],
   require: ['test/support/globalFixtures.ts'],
-  spec: ['services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-  // The fault suite stops shared servers; it runs only as `npm run test:faults`.
-  ignore: ['test/faults/**'],
   reporter: 'test/support/summaryReporter.cjs',
   timeout: 30_000,
   slow: 2_000,

@@ -14,5 +14,9 @@ try {
   process.exit(1);
 }
 
-const result = spawnSync(NODE, [`${ROOT}node_modules/mocha/bin/mocha.js`, ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' });
+// Every test but the fault suite, which stops the shared servers and runs only as `npm run test:faults`.
+const EVERY_TEST = ['services/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/observability/**/*.test.ts'];
+const args = process.argv.slice(2);
+const mochaArgs = args.includes('--config') ? args : [...args, ...EVERY_TEST];
+const result = spawnSync(NODE, [`${ROOT}node_modules/mocha/bin/mocha.js`, ...mochaArgs], { cwd: ROOT, stdio: 'inherit' });
 process.exit(result.status ?? 1);
