@@ -116,7 +116,8 @@ export const taskEventSchema = z.object({
   service_name: z.string().min(1).max(64),
   queue_name: z.string().min(1).max(255),
   event: z.enum(['start', 'end', 'error']),
-  description: z.string().max(2000),
+  // PostgreSQL text cannot hold NUL; such an event is refused here rather than by the insert.
+  description: z.string().max(2000).refine((text) => !text.includes('\u0000'), 'description contains a NUL character'),
   created_at: z.iso.datetime(),
 });
 

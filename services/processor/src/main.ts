@@ -31,6 +31,7 @@ const server = new RpcServer({
   queue: config.RPC_QUEUE,
   prefetch: config.PROCESSOR_PREFETCH,
   handler: createProcessDataRequest({ events, metrics }),
+  malformedReply: (detail) => ({ error: { type: 'malformed-request', detail } }),
   logger,
 });
 server.start();

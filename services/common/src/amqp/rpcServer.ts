@@ -22,6 +22,11 @@ export interface RpcServerOptions {
   handler: RpcHandler;
   logger: Logger;
   onMalformed?: () => void;
+  /**
+   * The reply sent to a caller whose request is malformed, when it said where to
+   * reply; without it the caller would wait out its whole timeout.
+   */
+  malformedReply?: (detail: string) => unknown;
 }
 
 /**
@@ -122,7 +127,15 @@ export class RpcServer {
   private deadLetter(channel: Channel, message: ConsumeMessage, reason: unknown): void {
     this.options.logger.warn({ err: reason, queue: this.options.queue }, 'malformed rpc request dead-lettered');
     this.options.onMalformed?.();
-    this.safely(() => channel.nack(message, false, false));
+    const { correlationId, replyTo } = message.properties;
+    const reply = this.options.malformedReply;
+    this.safely(() => {
+      if (reply && typeof correlationId === 'string' && typeof replyTo === 'string') {
+        const detail = reason instanceof Error ? reason.message : String(reason);
+        channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply(detail))), { correlationId, contentType: 'application/json' });
+      }
+      channel.nack(message, false, false);
+    });
   }
 
   /** A channel that closed under us has already returned the message to the queue. */
