@@ -1,4 +1,4 @@
-import { allOperations, dataRequestSchema, operationsByInputType, taskResponseSchema } from '@flowgate/common';
+import { allOperations, dataRequestSchema, operationsByInputType, outcomeSchema, taskErrorSchema, taskResponseSchema } from '@flowgate/common';
 import { z } from 'zod';
 import { listLogsQuerySchema, listRecordsQuerySchema } from './routes/database.js';
 
@@ -48,6 +48,9 @@ const schemas = z.registry<{ id: string }>();
 for (const schema of [
   dataRequestSchema,
   taskResponseSchema,
+  // Registered so references to them are components of their own, not a dangling "__shared#/$defs/..." ref.
+  outcomeSchema,
+  taskErrorSchema,
   problemSchema,
   recordSchema,
   taskLogSchema,
@@ -195,7 +198,22 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
       },
       '/metrics': { get: { tags: ['system'], operationId: 'metrics', responses: { '200': { description: 'Prometheus text format.' } } } },
     },
-    components: { schemas: (components as { schemas: Record<string, unknown> }).schemas },
+    components: { schemas: componentSchemas(components as { schemas: Record<string, Record<string, unknown>> }) },
     'x-operations': allOperations,
   };
+}
+
+/**
+ * Component schemas as OpenAPI 3.1 wants them: zod stamps each with `$schema`
+ * and an `$id` of "#/components/schemas/<id>", but JSON Schema 2020-12 forbids a
+ * fragment in `$id` and the document's dialect is implied; without them the
+ * "#/components/schemas/..." references resolve against the document itself.
+ */
+function componentSchemas(generated: { schemas: Record<string, Record<string, unknown>> }): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(generated.schemas).map(([id, schema]) => {
+      const { $id: _id, $schema: _schema, ...rest } = schema;
+      return [id, rest];
+    }),
+  );
 }
