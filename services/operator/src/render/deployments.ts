@@ -66,7 +66,7 @@ function container(flowgate: FlowgateResource, component: ComponentName): V1Cont
 }
 
 /** Whether an autoscaler owns this component's replica count (then the Deployment must not set it). */
-export function isAutoscaled(flowgate: FlowgateResource, component: ComponentName): boolean {
+function isAutoscaled(flowgate: FlowgateResource, component: ComponentName): boolean {
   return (component === 'worker' || component === 'processor') && flowgate.spec.components[component].autoscaling.enabled;
 }
 
