@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { rateLimit, type Options } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Request, RequestHandler } from 'express';
 import { problems, problemResult } from '../problem.js';
@@ -32,7 +32,8 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler | und
     skip: (request: Request) => options.openPaths.has(request.path),
     keyGenerator: (request: Request) => {
       const caller = callerOf(request);
-      return caller ? `key:${caller}` : `ip:${request.ip ?? 'unknown'}`;
+      // ipKeyGenerator groups IPv6 clients by /56, so rotating addresses within a prefix cannot dodge the limit.
+      return caller ? `key:${caller}` : `ip:${ipKeyGenerator(request.ip ?? 'unknown')}`;
     },
     store: new RedisStore({
       prefix: `${options.keyPrefix}:ratelimit:`,
