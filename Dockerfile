@@ -41,7 +41,8 @@ COPY --from=build /app/services/common/dist services/common/dist
 USER node
 # Exec form: node runs as PID 1 and receives SIGTERM itself, so each service's shutdown handler
 # (the worker finishing its active jobs, the api draining requests) runs before exit.
-ENTRYPOINT ["node"]
+# The tracing bootstrap loads before the service (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
+ENTRYPOINT ["node", "--import", "/app/services/common/dist/tracing/register.js"]
 
 FROM runtime AS api
 COPY --from=build /app/services/api/package.json services/api/
