@@ -77,7 +77,9 @@ export async function startSystem(options) {
 
   const spawnService = (service) => {
     const stdio = stdioFor(service.name);
-    const args = ['--enable-source-maps', '--import', join(ROOT, 'services/common/dist/tracing/register.js')];
+    // A 16 MB young generation (V8 picks a bigger one on a large-memory machine) keeps each service's
+    // peak RSS well under 200 MB under load at no measurable throughput cost (docs/performance.md).
+    const args = ['--enable-source-maps', '--max-semi-space-size=16', '--import', join(ROOT, 'services/common/dist/tracing/register.js')];
     const child = spawn(NODE, [...args, join(ROOT, `services/${service.name}/dist/main.js`)], {
       cwd: ROOT,
       env: { ...process.env, ...env, [service.portVar]: String(ports[service.name]), ...(options.serviceEnv?.[service.name] ?? {}) },

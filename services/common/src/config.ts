@@ -41,7 +41,9 @@ export const redisEnv = {
 
 export const postgresEnv = {
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/flowgate'),
-  DATABASE_POOL_MAX: positiveInt.default(10),
+  // 20, not 10: Postgres commits concurrent single-row inserts together (one WAL flush for
+  // several), so a pool of 20 inserts ~1.5x faster than 10 under load (docs/performance.md).
+  DATABASE_POOL_MAX: positiveInt.default(20),
 };
 
 export const jobEnv = {
