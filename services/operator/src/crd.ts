@@ -109,6 +109,69 @@ const secretRef = (description: string, defaultName: string, defaultKey: string)
   },
 });
 
+const labels = (description: string, defaultLabels?: Record<string, string>): JsonSchema => ({
+  type: 'object',
+  description,
+  additionalProperties: { type: 'string' },
+  ...(defaultLabels ? { default: defaultLabels } : {}),
+});
+
+const peer = (what: string, namespaceDefault: Record<string, string>): JsonSchema => ({
+  type: 'object',
+  description: `Pods of ${what}.`,
+  default: {},
+  properties: {
+    namespaceLabels: labels('Labels of their namespace; {} matches every namespace.', namespaceDefault),
+    podLabels: labels('Labels of the pods in it; {} matches every pod there.', {}),
+  },
+});
+
+// Standard ports of PostgreSQL, Redis, AMQP, AMQPS and OTLP (gRPC, HTTP).
+const DEFAULT_EGRESS_PORTS = [5432, 6379, 5672, 5671, 4317, 4318];
+
+const networkPolicy: JsonSchema = {
+  type: 'object',
+  description:
+    'NetworkPolicies for the Flowgate pods: nothing reaches them but the ingress controller, Prometheus and declared api clients. ' +
+    'Pods in the same namespace labelled flowgate.dev/api-client=<Flowgate name> may always call the api.',
+  default: {},
+  properties: {
+    enabled: { type: 'boolean', default: true },
+    ingressController: peer('the ingress controller, which alone serves the api to the outside', { 'kubernetes.io/metadata.name': 'ingress-nginx' }),
+    monitoring: peer('Prometheus, which may scrape every metrics port', { 'kubernetes.io/metadata.name': 'monitoring' }),
+    apiClients: {
+      type: 'array',
+      description: 'Further in-cluster callers of the api. A client without namespaceLabels is looked for in the Flowgate namespace.',
+      maxItems: 16,
+      default: [],
+      items: {
+        type: 'object',
+        properties: {
+          namespaceLabels: labels('Labels of the namespace the client runs in.'),
+          podLabels: labels('Labels of the client pods; absent or {} matches every pod there.'),
+        },
+      },
+    },
+    egress: {
+      type: 'object',
+      description:
+        'Restrict outgoing traffic to DNS and these TCP ports (any address: broker and database addresses sit in Secrets the operator never reads). ' +
+        'Off by default; turn it on once ports match your connection URLs and OTLP endpoint.',
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        ports: {
+          type: 'array',
+          items: { type: 'integer', minimum: 1, maximum: 65535 },
+          maxItems: 32,
+          default: DEFAULT_EGRESS_PORTS,
+          'x-kubernetes-list-type': 'set',
+        },
+      },
+    },
+  },
+};
+
 const specSchema: JsonSchema = {
   type: 'object',
   description: 'One Flowgate installation: api, worker, processor and logger plus their wiring.',
@@ -143,6 +206,13 @@ const specSchema: JsonSchema = {
       },
     },
     logLevel: { type: 'string', enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: 'info' },
+    rpcTimeoutMs: {
+      type: 'integer',
+      description: 'How long the api and the worker wait for a processor (RPC_TIMEOUT_MS); the Ingress read timeout is 20 s longer, so the api answers 504 itself.',
+      minimum: 100,
+      maximum: 300000,
+      default: 10000,
+    },
     components: {
       type: 'object',
       default: {},
@@ -150,7 +220,16 @@ const specSchema: JsonSchema = {
         api: {
           type: 'object',
           default: {},
-          properties: componentProperties(2, { cpu: '100m', memory: '128Mi' }, '512Mi'),
+          properties: {
+            ...componentProperties(2, { cpu: '100m', memory: '128Mi' }, '512Mi'),
+            bodyLimitBytes: {
+              type: 'integer',
+              description: 'Largest request body the api accepts (BODY_LIMIT_BYTES); the Ingress enforces the same limit.',
+              minimum: 1024,
+              maximum: 67108864,
+              default: 1048576,
+            },
+          },
         },
         worker: {
           type: 'object',
@@ -260,6 +339,7 @@ const specSchema: JsonSchema = {
       default: {},
       properties: { enabled: { type: 'boolean', default: true } },
     },
+    networkPolicy,
   },
 };
 

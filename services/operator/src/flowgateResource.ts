@@ -44,6 +44,24 @@ export interface QueueScaledComponentSpec extends ComponentSpec {
   autoscaling: ComponentAutoscaling;
 }
 
+/** Pods matched by labels; absent namespaceLabels means the Flowgate's own namespace, {} matches everything. */
+export interface PeerLabels {
+  namespaceLabels?: Record<string, string>;
+  podLabels?: Record<string, string>;
+}
+
+export interface NetworkPolicySpec {
+  enabled: boolean;
+  /** Where the ingress controller runs; it alone (besides Prometheus and api clients) reaches the api. */
+  ingressController: Required<PeerLabels>;
+  /** Where Prometheus runs; it may scrape every component's metrics port. */
+  monitoring: Required<PeerLabels>;
+  /** Further callers of the api, besides pods labelled flowgate.dev/api-client=<name> in the same namespace. */
+  apiClients: PeerLabels[];
+  /** Off by default: broker and database addresses live in Secrets the operator never reads. */
+  egress: { enabled: boolean; ports: number[] };
+}
+
 export interface ConnectionSecretRef {
   name: string;
   key: string;
@@ -53,8 +71,10 @@ export interface FlowgateSpec {
   version: string;
   image: { repository: string; tag?: string; pullPolicy: 'Always' | 'IfNotPresent' | 'Never'; pullSecrets: string[] };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** How long the api and the worker wait for a processor's answer; the ingress outlasts it. */
+  rpcTimeoutMs: number;
   components: {
-    api: ComponentSpec;
+    api: ComponentSpec & { bodyLimitBytes: number };
     worker: QueueScaledComponentSpec & { concurrency: number; terminationGracePeriodSeconds: number };
     processor: QueueScaledComponentSpec & { prefetch: number };
     logger: ComponentSpec & { batchSize: number; flushMs: number };
@@ -72,6 +92,7 @@ export interface FlowgateSpec {
     otlpEndpoint: string;
   };
   podDisruptionBudget: { enabled: boolean };
+  networkPolicy: NetworkPolicySpec;
 }
 
 export interface FlowgateCondition {

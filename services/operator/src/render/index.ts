@@ -9,6 +9,7 @@ import { renderIngress } from './ingress.js';
 import type { Manifest } from './manifest.js';
 import { renderMigrationJob } from './migration.js';
 import { APPLIED_HASH_ANNOTATION, shortHash } from './naming.js';
+import { renderNetworkPolicies } from './networkPolicies.js';
 import { renderServiceMonitor } from './serviceMonitor.js';
 import { renderServices } from './services.js';
 
@@ -34,6 +35,7 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' },
 ];
 
@@ -51,6 +53,8 @@ export function renderManifests(flowgate: FlowgateResource, capabilities: Cluste
   const { spec } = flowgate;
   const objects: object[] = [
     renderConfigMap(flowgate),
+    // Before any pod, so none starts unprotected.
+    ...(spec.networkPolicy.enabled ? renderNetworkPolicies(flowgate) : []),
     ...renderServices(flowgate),
     renderMigrationJob(flowgate),
     ...renderDeployments(flowgate),

@@ -8,6 +8,8 @@ export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const APPLIED_HASH_ANNOTATION = 'flowgate.dev/applied-hash';
+/** Pods in a Flowgate's namespace carrying this label with the Flowgate's name may call its api (the helm test does). */
+export const API_CLIENT_LABEL = 'flowgate.dev/api-client';
 /** Selects everything this operator manages, across all Flowgates. */
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
@@ -24,6 +26,11 @@ export function selectorLabels(flowgate: FlowgateResource, component?: Component
     [INSTANCE_LABEL]: flowgate.metadata.name,
     ...(component ? { [COMPONENT_LABEL]: component } : {}),
   };
+}
+
+/** Every pod the operator runs for one Flowgate (components and migration), and nothing a Helm release labels alike. */
+export function managedPodLabels(flowgate: FlowgateResource): Record<string, string> {
+  return { [INSTANCE_LABEL]: flowgate.metadata.name, [MANAGED_BY_LABEL]: MANAGED_BY };
 }
 
 export function commonLabels(flowgate: FlowgateResource, component?: ComponentName | 'migration'): Record<string, string> {

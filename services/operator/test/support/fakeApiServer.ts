@@ -62,6 +62,7 @@ const RESOURCE_TYPES: ResourceType[] = [
   { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler' },
   { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget' },
   { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', kind: 'Ingress' },
+  { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy' },
   { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' },
   { group: 'flowgate.dev', version: 'v1alpha1', plural: 'flowgates', kind: 'Flowgate' },
 ];
