@@ -16,7 +16,7 @@ export function renderConfigMap(flowgate: FlowgateResource): V1ConfigMap {
     data: {
       LOG_LEVEL: spec.logLevel,
       RPC_QUEUE: 'data_queue',
-      RPC_TIMEOUT_MS: '10000',
+      RPC_TIMEOUT_MS: String(spec.rpcTimeoutMs),
       TASK_EVENTS_EXCHANGE: 'task_events',
       TASK_LOGS_QUEUE: 'task_logs',
       JOBS_QUEUE: 'data',

@@ -33,7 +33,7 @@ function componentEnv(flowgate: FlowgateResource, component: ComponentName): V1E
   const { components } = flowgate.spec;
   const shutdownMs = (graceSeconds(flowgate, component) - SHUTDOWN_MARGIN_SECONDS - (component === 'api' ? API_PRESTOP_SLEEP_SECONDS : 0)) * 1000;
   const own: Record<ComponentName, Record<string, string>> = {
-    api: { PORT: String(API_PORT) },
+    api: { PORT: String(API_PORT), BODY_LIMIT_BYTES: String(components.api.bodyLimitBytes) },
     worker: { METRICS_PORT: String(METRICS_PORTS.worker), WORKER_CONCURRENCY: String(components.worker.concurrency) },
     processor: { METRICS_PORT: String(METRICS_PORTS.processor), PROCESSOR_PREFETCH: String(components.processor.prefetch) },
     logger: {

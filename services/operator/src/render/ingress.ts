@@ -3,19 +3,34 @@ import type { V1Ingress } from '@kubernetes/client-node';
 import type { FlowgateResource } from '../flowgateResource.js';
 import { API_PORT, componentName, objectMetadata } from './naming.js';
 
+// Time nginx waits beyond the RPC timeout, so the api's own 504 reaches the client, not nginx's.
+const RPC_TIMEOUT_MARGIN_SECONDS = 20;
+// A pod that does not accept a connection in this time is skipped for the next one.
+const CONNECT_TIMEOUT_SECONDS = 2;
+
+/** nginx size syntax (1m, 512k, or bytes) for exactly the api's limit. */
+function nginxSize(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}m`;
+  if (bytes % 1024 === 0) return `${bytes / 1024}k`;
+  return String(bytes);
+}
+
 export function renderIngress(flowgate: FlowgateResource): V1Ingress {
   const { ingress } = flowgate.spec;
   const metadata = objectMetadata(flowgate, flowgate.metadata.name, 'api');
+  const upstreamTimeoutSeconds = String(Math.ceil(flowgate.spec.rpcTimeoutMs / 1000) + RPC_TIMEOUT_MARGIN_SECONDS);
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
     metadata: {
       ...metadata,
       annotations: {
-        // Match the api's own 1 MiB body limit so nginx rejects oversized bodies the same way,
-        // and outlast the api's 10s RPC timeout so its 504 reaches the client, not nginx's.
-        'nginx.ingress.kubernetes.io/proxy-body-size': '1m',
-        'nginx.ingress.kubernetes.io/proxy-read-timeout': '30',
+        // The api's own body limit, so nginx refuses an oversized body before it is passed on.
+        'nginx.ingress.kubernetes.io/proxy-body-size': nginxSize(flowgate.spec.components.api.bodyLimitBytes),
+        'nginx.ingress.kubernetes.io/proxy-connect-timeout': String(CONNECT_TIMEOUT_SECONDS),
+        // nginx has buffered the whole body before it sends it on, so only a stuck pod stalls the send.
+        'nginx.ingress.kubernetes.io/proxy-send-timeout': upstreamTimeoutSeconds,
+        'nginx.ingress.kubernetes.io/proxy-read-timeout': upstreamTimeoutSeconds,
       },
     },
     spec: {
