@@ -87,7 +87,7 @@ describe('operator against an API server', function () {
     assert.equal(result, undefined);
 
     const flowgate = server.get('Flowgate', 'default', 'flowgate')!;
-    for (const kind of ['ConfigMap', 'Service', 'Job', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Ingress']) {
+    for (const kind of ['ConfigMap', 'NetworkPolicy', 'Service', 'Job', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Ingress']) {
       const objects = server.list(kind);
       assert.ok(objects.length > 0, `${kind} created`);
       for (const object of objects) {
@@ -143,6 +143,16 @@ describe('operator against an API server', function () {
     );
     const flowgate = server.get('Flowgate', 'default', 'flowgate');
     assert.equal(condition(flowgate, 'Ready')?.observedGeneration, 2);
+  });
+
+  it('deletes its NetworkPolicies when spec.networkPolicy is switched off', async () => {
+    await reconciler.reconcile(KEY);
+    assert.equal(server.list('NetworkPolicy').length, 5);
+    const stored = server.get('Flowgate', 'default', 'flowgate')!;
+    server.put({ ...stored, spec: { ...(stored.spec as object), networkPolicy: { enabled: false } } });
+    await reconciler.reconcile(KEY);
+    assert.equal(server.list('NetworkPolicy').length, 0);
+    assert.equal(reconciler.lastOutcome.get(KEY)?.deleted, 5);
   });
 
   it('reports Degraded when KEDA is selected but not installed, and when the migration fails', async () => {
