@@ -58,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
       callerScope: deps.callerScope ?? (() => 'anonymous'),
       basePath: API_BASE_PATH,
       jsonBody: jsonBody(deps.bodyLimitBytes),
+      logger: deps.logger,
     }),
   );
 

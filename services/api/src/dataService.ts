@@ -3,6 +3,7 @@ import {
   DependencyUnavailableError,
   ProcessingError,
   errorMessage,
+  tracedSend,
   type DataRequest,
   type Outcome,
   type ProcessDataJob,
@@ -24,8 +25,6 @@ export interface DataServiceDeps {
   jobOptions: JobsOptions;
   /** Bounds a Redis call so an outage answers 503 quickly even if the client would wait. */
   redisTimeoutMs: number;
-  /** W3C trace context of the request, carried in the job data (no instrumentation covers BullMQ). */
-  traceContext?: () => Record<string, string>;
 }
 
 export type TaskStatusAnswer = { found: false } | { found: true; finished: boolean; response: TaskResponse };
@@ -77,12 +76,13 @@ export function createDataService(deps: DataServiceDeps) {
       const taskId = randomUUID();
       await deps.records.insertProcessing({ task_id: taskId, mode: 'async', payload: request.payload, description: request.description });
       try {
-        const trace = deps.traceContext?.();
         await withTimeout(
-          deps.queue.add(
-            'process-data',
-            { task_id: taskId, payload: request.payload, description: request.description, ...(trace ? { trace } : {}) },
-            { ...deps.jobOptions, jobId: taskId },
+          tracedSend(deps.queue.name, taskId, (trace) =>
+            deps.queue.add(
+              'process-data',
+              { task_id: taskId, payload: request.payload, description: request.description, trace },
+              { ...deps.jobOptions, jobId: taskId },
+            ),
           ),
           deps.redisTimeoutMs,
         );

@@ -52,8 +52,8 @@ export function createProcessDataJob(deps: ProcessDataJobDeps) {
       )) as RpcReply;
     } catch (error) {
       deps.events.emit({ ...event, event: 'error', description: errorMessage(error) });
+      deps.logger.warn({ task_id, attempt: job.attemptsMade + 1, last_attempt: isLastAttempt, err: errorMessage(error) }, 'rpc failed');
       if (error instanceof DependencyUnavailableError && token) {
-        deps.logger.warn({ task_id, err: error.message }, 'dependency unavailable; job delayed');
         await job.moveToDelayed(Date.now() + deps.outageRetryDelayMs, token);
         throw new DelayedError();
       }

@@ -1,4 +1,4 @@
-import { dataRequestSchema } from '@flowgate/common';
+import { dataRequestSchema, errorMessage, type Logger } from '@flowgate/common';
 import { Router, type Request, type RequestHandler } from 'express';
 import { rawBodyOf } from '../bodyParsing.js';
 import type { DataService } from '../dataService.js';
@@ -14,6 +14,7 @@ export interface DataRoutesDeps {
   /** Identifies the caller for idempotency scoping. */
   callerScope: (request: Request) => string;
   basePath: string;
+  logger: Logger;
   /** Content-type, size and UTF-8 checks plus JSON parsing, for the POST routes. */
   jsonBody: RequestHandler[];
 }
@@ -27,7 +28,13 @@ export function dataRoutes(deps: DataRoutesDeps): Router {
    */
   const idempotentPost = (template: string, handle: (request: Request) => Promise<HttpResult>) =>
     route(async (request) => {
-      const run = () => handle(request).catch((error: unknown) => problemResult(toProblemError(error), request.originalUrl));
+      const run = () =>
+        handle(request).catch((error: unknown) => {
+          const problem = toProblemError(error);
+          // Logged here, inside the request's span, so the line carries its trace id.
+          if (problem.status >= 500) deps.logger.warn({ err: errorMessage(error), status: problem.status, path: template }, 'request failed');
+          return problemResult(problem, request.originalUrl);
+        });
       const key = request.get('idempotency-key');
       if (key === undefined) return run();
       return deps.runIdempotently(

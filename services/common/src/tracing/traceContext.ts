@@ -1,4 +1,6 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+
+const tracer = trace.getTracer('flowgate');
 
 /** Trace and span ids of the active span, for log lines; empty when tracing is off. */
 export function activeTraceIds(): Record<string, string> {
@@ -20,4 +22,29 @@ export async function flushTracing(): Promise<void> {
   const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
   const delegate = provider.getDelegate?.() as { forceFlush?: () => Promise<void> } | undefined;
   await delegate?.forceFlush?.().catch(() => undefined);
+}
+
+/**
+ * Runs `send` inside a messaging producer span (BullMQ has no instrumentation)
+ * and hands it that span's W3C context to carry in the message, so the consumer's
+ * span becomes its child. A no-op span when tracing is off.
+ */
+export function tracedSend<T>(destination: string, messageId: string, send: (carrier: Record<string, string>) => Promise<T>): Promise<T> {
+  const attributes = {
+    'messaging.system': 'bullmq',
+    'messaging.operation.type': 'send',
+    'messaging.destination.name': destination,
+    'messaging.message.id': messageId,
+  };
+  return tracer.startActiveSpan(`send ${destination}`, { kind: SpanKind.PRODUCER, attributes }, async (span) => {
+    try {
+      return await send(injectTraceContext());
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
