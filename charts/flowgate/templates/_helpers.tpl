@@ -75,3 +75,12 @@ runAsNonRoot: true
 capabilities:
   drop: ["ALL"]
 {{- end -}}
+
+{{/* A label map as a NetworkPolicy label selector, on one line: {} matches everything. */}}
+{{- define "flowgate.labelSelector" -}}
+{{- if . -}}
+{{- dict "matchLabels" . | toJson -}}
+{{- else -}}
+{}
+{{- end -}}
+{{- end -}}
