@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { parseFlowgate } from '../src/parseFlowgate.js';
-import { renderManifests } from '../src/render/index.js';
+import { MANAGED_KINDS, renderManifests, type Manifest } from '../src/render/index.js';
 import { k8sTools } from './support/k8sTools.js';
 import { schemaProblems } from './support/kubernetesSchemas.js';
+import { podTemplateOf, restrictedProfileViolations, writableRootViolations } from './support/podSecurity.js';
 import { REPO_ROOT } from './support/sampleFlowgate.js';
 
 const CHART = `${REPO_ROOT}charts/flowgate`;
@@ -38,6 +39,40 @@ function helm(args: string[], chart = CHART): string {
 function template(valueArgs: string[], chart = CHART): RenderedObject[] {
   const output = helm(['template', '--namespace', 'flowgate', '--kube-version', KUBE_VERSION, '--include-crds', ...valueArgs], chart);
   return (loadAll(output) as (RenderedObject | null)[]).filter((document): document is RenderedObject => document !== null);
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Whether a NetworkPolicy podSelector picks pods with these labels (In and Exists suffice here). */
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  const byExpressions = (selector.matchExpressions ?? []).every((expression) => {
+    if (expression.operator === 'In') return expression.values?.includes(labels[expression.key] ?? '') ?? false;
+    if (expression.operator === 'Exists') return expression.key in labels;
+    throw new Error(`selector operator ${expression.operator} not handled`);
+  });
+  return byLabels && byExpressions;
+}
+
+function podLabels(object: RenderedObject | Manifest): Record<string, string> {
+  return (object.kind === 'Pod' ? object.metadata.labels : (object as any).spec.template.metadata.labels) ?? {};
+}
+
+function operatorRendering(objects: RenderedObject[]): Manifest[] {
+  const flowgate = objects.find((object) => object.kind === 'Flowgate');
+  assert.ok(flowgate, 'the chart renders a Flowgate');
+  return renderManifests(parseFlowgate(flowgate), { serviceMonitors: true });
+}
+
+/** The plural resource name RBAC uses for a kind (regular English plurals are all these kinds need). */
+function resourceOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('s')) return `${lower}es`;
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  return `${lower}s`;
 }
 
 describe('helm chart', function () {
@@ -87,6 +122,112 @@ describe('helm chart', function () {
         assert.ok(!rule.resources.includes('secrets'), `${role.metadata.name} must not touch Secrets`);
       }
     }
+  });
+
+  it('grants the operator exactly what the reconciler and its watches use', () => {
+    const clusterRole = rendered['default']!.find((object) => object.kind === 'ClusterRole')!;
+    const granted = new Map<string, string[]>();
+    for (const rule of clusterRole['rules'] as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[]) {
+      assert.equal(rule.resourceNames, undefined);
+      for (const group of rule.apiGroups) for (const resource of rule.resources) granted.set(`${group}/${resource}`, [...rule.verbs].sort());
+    }
+    // Server-side apply needs create (for new objects) and patch; pruning needs list and delete.
+    const expected = new Map<string, string[]>(
+      MANAGED_KINDS.map((kind) => {
+        const group = kind.apiVersion.includes('/') ? kind.apiVersion.split('/')[0]! : '';
+        const watched = kind.kind === 'Deployment' || kind.kind === 'Job';
+        return [`${group}/${resourceOf(kind.kind)}`, ['create', 'delete', 'list', 'patch', ...(watched ? ['watch'] : [])]];
+      }),
+    );
+    expected.set('flowgate.dev/flowgates', ['get', 'list', 'watch']);
+    expected.set('flowgate.dev/flowgates/status', ['patch']);
+    expected.set('flowgate.dev/flowgates/finalizers', ['update']);
+    assert.deepEqual(new Map([...granted].sort()), new Map([...expected].sort()));
+  });
+
+  it('mounts an API token only into the operator pod', () => {
+    const objects = rendered['default']!;
+    const account = objects.find((object) => object.kind === 'ServiceAccount')!;
+    assert.equal(account['automountServiceAccountToken'], false);
+    const operator = objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'release-flowgate-operator')!;
+    assert.equal(operator['spec'].template.spec.automountServiceAccountToken, true);
+    const others = [...objects, ...operatorRendering(objects)].flatMap((object) => podTemplateOf(object) ?? []).filter((pod) => pod.owner !== 'Deployment/release-flowgate-operator');
+    assert.ok(others.length > 0);
+    for (const pod of others) assert.equal(pod.spec['automountServiceAccountToken'], false, pod.owner);
+  });
+
+  for (const name of Object.keys(VALUE_SETS)) {
+    it(`runs every pod under the restricted Pod Security Standard with a read-only root, with ${name} values`, () => {
+      const objects = rendered[name]!;
+      const pods = [...objects, ...operatorRendering(objects)].flatMap((object) => podTemplateOf(object) ?? []);
+      // Operator, helm test, four components and the migration Job; plus three dev servers.
+      assert.equal(pods.length, name === 'dev' ? 10 : 7);
+      assert.deepEqual(pods.flatMap(restrictedProfileViolations), []);
+      assert.deepEqual(pods.flatMap(writableRootViolations), []);
+    });
+  }
+
+  it('lets only Prometheus reach the operator, on its metrics port', () => {
+    const objects = rendered['default']!;
+    const policy = objects.find((object) => object.kind === 'NetworkPolicy' && object.metadata.name === 'release-flowgate-operator')!;
+    const operator = objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'release-flowgate-operator')!;
+    assert.ok(selects(policy['spec'].podSelector, podLabels(operator)));
+    assert.deepEqual(policy['spec'].ingress, [
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: {} }],
+        ports: [{ protocol: 'TCP', port: 9104 }],
+      },
+    ]);
+    const test = objects.find((object) => object.kind === 'Pod')!;
+    assert.ok(!objects.filter((object) => object.kind === 'NetworkPolicy').some((object) => selects(object['spec'].podSelector, podLabels(test))));
+  });
+
+  it('lets the helm test through the api NetworkPolicy the operator renders', () => {
+    const objects = rendered['default']!;
+    const test = objects.find((object) => object.kind === 'Pod')!;
+    const apiPolicy = operatorRendering(objects).find((object) => object.kind === 'NetworkPolicy' && object.metadata.name === 'release-flowgate-api') as any;
+    const sameNamespacePeers = apiPolicy.spec.ingress[0].from.filter((peer: { namespaceSelector?: object }) => !peer.namespaceSelector);
+    assert.ok(sameNamespacePeers.some((peer: { podSelector: LabelSelector }) => selects(peer.podSelector, podLabels(test))));
+  });
+
+  it('lets only the Flowgate pods that use them reach the dev Postgres, Redis and RabbitMQ', () => {
+    const dev = rendered['dev']!;
+    const flowgatePods = operatorRendering(dev).filter((object) => object.kind === 'Deployment' || object.kind === 'Job');
+    const expectedClients: Record<string, { port: number; components: string[] }> = {
+      postgres: { port: 5432, components: ['api', 'logger', 'migration', 'worker'] },
+      redis: { port: 6379, components: ['api', 'worker'] },
+      rabbitmq: { port: 5672, components: ['api', 'logger', 'processor', 'worker'] },
+    };
+    for (const [service, expected] of Object.entries(expectedClients)) {
+      const policy = dev.find((object) => object.kind === 'NetworkPolicy' && object.metadata.name === `release-flowgate-${service}`);
+      assert.ok(policy, `${service} policy`);
+      const server = dev.find((object) => object.kind === 'Deployment' && object.metadata.name === `release-flowgate-${service}`)!;
+      assert.ok(selects(policy['spec'].podSelector, podLabels(server)), `${service} policy selects the ${service} pod`);
+      assert.deepEqual(policy['spec'].policyTypes, ['Ingress']);
+      const [rule] = policy['spec'].ingress as { from: { podSelector: LabelSelector; namespaceSelector?: object }[]; ports: object[] }[];
+      assert.deepEqual(rule!.ports, [{ protocol: 'TCP', port: expected.port }]);
+      assert.ok(rule!.from.every((peer) => peer.namespaceSelector === undefined), 'only pods of the release namespace');
+      const admitted = flowgatePods
+        .filter((pod) => rule!.from.some((peer) => selects(peer.podSelector, podLabels(pod))))
+        .map((pod) => podLabels(pod)['app.kubernetes.io/component'])
+        .sort();
+      assert.deepEqual(admitted, expected.components, `${service} admits`);
+      const others = dev.filter((object) => object.kind === 'Deployment' || object.kind === 'Pod');
+      assert.ok(!others.some((object) => rule!.from.some((peer) => selects(peer.podSelector, podLabels(object)))), `${service} admits no chart pod`);
+    }
+    for (const name of ['default', 'production']) {
+      assert.deepEqual(
+        rendered[name]!.filter((object) => object.kind === 'NetworkPolicy').map((object) => object.metadata.name),
+        ['release-flowgate-operator'],
+        `${name} values: no dev infrastructure policies`,
+      );
+    }
+  });
+
+  it('renders no NetworkPolicies, the operator\'s included, when they are switched off', () => {
+    const objects = template(['-f', `${CHART}/ci/dev-values.yaml`, '--set', 'flowgate.networkPolicy.enabled=false']);
+    assert.equal(objects.filter((object) => object.kind === 'NetworkPolicy').length, 0);
+    assert.equal(operatorRendering(objects).filter((object) => object.kind === 'NetworkPolicy').length, 0);
   });
 
   it('creates no connection Secret and no passwords by default, and uses an existing Secret when given', () => {
