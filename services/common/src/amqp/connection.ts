@@ -46,6 +46,8 @@ export class AmqpConnection extends EventEmitter<{ connect: [ChannelModel]; disc
 
   static async open(options: AmqpConnectionOptions): Promise<AmqpConnection> {
     const recovering = await connect(options.url, {
+      // amqplib leaves Nagle on; with it every RPC round trip waits for the peer's delayed ACK (~40 ms).
+      noDelay: true,
       clientProperties: { connection_name: options.connectionName },
       recovery: { initialDelay: 200, maxDelay: options.maxReconnectDelayMs ?? 5_000, waitForConnect: false },
     });
