@@ -15,6 +15,24 @@ describe('async polling, records and logs', () => {
     api = `${system.urls.api}/api/v1`;
   });
 
+  describe('a null payload (any JSON value means null too)', () => {
+    it('echoes null synchronously and asynchronously, and stores it as JSON null', async () => {
+      const sync = await request(`${api}/data/process`, { json: { payload: null } });
+      assert.equal(sync.status, 200, sync.text);
+      assert.equal((sync.body as any).outcome.result, null);
+      assert.equal((sync.body as any).outcome.input_type, 'null');
+      const accepted = await request(`${api}/data/process-async`, { json: { payload: null, description: 'echo' } });
+      assert.equal(accepted.status, 202, accepted.text);
+      const done = await pollUntilFinished(api, (accepted.body as any).task_id);
+      assert.equal((done.body as any).task_status, 'Success');
+      assert.equal((done.body as any).outcome.result, null);
+      for (const taskId of [(sync.body as any).task_id, (accepted.body as any).task_id]) {
+        const [row] = await sql<{ payload_type: string }>('SELECT jsonb_typeof(payload) AS payload_type FROM data_records WHERE task_id = $1', [taskId]);
+        assert.equal(row?.payload_type, 'null');
+      }
+    });
+  });
+
   describe('polling GET /data/process-async/{task_id}', () => {
     it('Processing (202, Retry-After) → Success (200 with outcome); the record matches', async () => {
       // Whether the first poll still sees 202 is a race; noProcessor.test.ts holds a task in Processing deterministically.

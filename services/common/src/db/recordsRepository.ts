@@ -35,7 +35,10 @@ const columns: string[] = [
 ];
 
 // pg would send a JS array as a Postgres array, not JSON; jsonb values are always sent as text.
-const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+/** A payload is any JSON value, `null` included: stored as the JSON text `null`, never SQL NULL. */
+const jsonValue = (value: unknown) => JSON.stringify(value ?? null);
+/** Outcome and error columns: absent is SQL NULL. */
+const optionalJson = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
 export function createRecordsRepository(db: Knex) {
   const table = () => db<DataRecord>('data_records');
@@ -46,9 +49,9 @@ export function createRecordsRepository(db: Knex) {
       await withDatabase(() =>
         table().insert({
           ...record,
-          payload: json(record.payload),
-          outcome: json(record.outcome),
-          error: json(record.error),
+          payload: jsonValue(record.payload),
+          outcome: optionalJson(record.outcome),
+          error: optionalJson(record.error),
         } as never),
       );
     },
@@ -56,7 +59,7 @@ export function createRecordsRepository(db: Knex) {
     /** An accepted async request, before its job exists, so Postgres knows every task id ever answered 202. */
     async insertProcessing(record: NewRecord) {
       await withDatabase(() =>
-        table().insert({ ...record, payload: json(record.payload), task_status: 'Processing' } as never),
+        table().insert({ ...record, payload: jsonValue(record.payload), task_status: 'Processing' } as never),
       );
     },
 
@@ -77,11 +80,11 @@ export function createRecordsRepository(db: Knex) {
           [
             record.task_id,
             record.mode,
-            json(record.payload),
+            jsonValue(record.payload),
             record.description,
             record.task_status,
-            json(record.outcome),
-            json(record.error),
+            optionalJson(record.outcome),
+            optionalJson(record.error),
           ],
         ),
       );
