@@ -12,7 +12,7 @@ import {
   jobEnv,
   jobOptionsFrom,
   onShutdown,
-  parseEnv,
+  parseEnvOrExit,
   portSchema,
   positiveIntSchema,
   postgresEnv,
@@ -31,11 +31,13 @@ import { createApp } from './app.js';
 import { createDataService } from './dataService.js';
 import { createIdempotency } from './idempotency.js';
 import { configureHttpServer } from './httpServer.js';
-import { callerOf, createApiKeyAuth, parseApiKeys } from './protection/apiKeys.js';
+import { apiKeysSetting, callerOf, createApiKeyAuth } from './protection/apiKeys.js';
 import { createRateLimit } from './protection/rateLimit.js';
 import { securityHeaders } from './protection/securityHeaders.js';
 
-const config = parseEnv(
+const service = 'api';
+const config = parseEnvOrExit(
+  service,
   {
     ...commonEnv,
     ...rabbitEnv,
@@ -45,7 +47,7 @@ const config = parseEnv(
     PORT: portSchema.default(8000),
     BODY_LIMIT_BYTES: positiveIntSchema.default(1_048_576),
     IDEMPOTENCY_TTL_SECONDS: positiveIntSchema.default(3_600),
-    API_KEYS: z.string().optional(),
+    API_KEYS: apiKeysSetting,
     REQUIRE_API_KEY: z.enum(['true', 'false']).default('false'),
     RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(60_000),
     RATE_LIMIT_WINDOW_SECONDS: positiveIntSchema.default(60),
@@ -53,7 +55,6 @@ const config = parseEnv(
   },
   process.env,
 );
-const service = 'api';
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const logger = createLogger({ service, level: config.LOG_LEVEL });
 const metrics = createMetrics(service);
@@ -72,7 +73,7 @@ const records = createRecordsRepository(db);
 
 // Probes and scrapes never need a key and are never rate limited.
 const openPaths = new Set(['/health', '/ready', '/metrics']);
-const auth = createApiKeyAuth(parseApiKeys(config.API_KEYS));
+const auth = createApiKeyAuth(config.API_KEYS);
 const rateLimit = createRateLimit({
   redis,
   keyPrefix: config.BULLMQ_PREFIX,

@@ -73,12 +73,16 @@ export function parseEnv<Shape extends z.ZodRawShape>(
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const variable = issue.path.join('.');
-      return `${variable}=${JSON.stringify(redactCredentials(env[variable] ?? ''))}: ${issue.message}`;
+      const shown = SECRET_NAME.test(variable) ? '(hidden)' : JSON.stringify(redactCredentials(env[variable] ?? ''));
+      return `${variable}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   return result.data;
 }
+
+/** Variables whose values are never echoed back, even when invalid. */
+const SECRET_NAME = /KEY|SECRET|PASSWORD|TOKEN/;
 
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
@@ -87,4 +91,22 @@ function emptyToUndefined(value: string | undefined): string | undefined {
 /** The error is logged, so a password in a URL like amqp://user:secret@host is masked. */
 function redactCredentials(value: string): string {
   return value.replace(/(\/\/[^/:@\s]*:)[^@\s]*@/g, '$1***@');
+}
+
+/**
+ * {@link parseEnv} for a service's composition root: a bad configuration is one
+ * line on stderr naming every invalid variable, then exit code 1, not a stack trace.
+ */
+export function parseEnvOrExit<Shape extends z.ZodRawShape>(
+  service: string,
+  shape: Shape,
+  env: Record<string, string | undefined>,
+): z.infer<z.ZodObject<Shape>> {
+  try {
+    return parseEnv(shape, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`flowgate-${service}: ${error.message}\n`);
+    process.exit(1);
+  }
 }

@@ -9,7 +9,7 @@ import {
   createTaskLogsRepository,
   metricsEnv,
   onShutdown,
-  parseEnv,
+  parseEnvOrExit,
   positiveIntSchema,
   postgresEnv,
   rabbitEnv,
@@ -18,7 +18,9 @@ import {
 import { z } from 'zod';
 import { TaskLogConsumer } from './taskLogConsumer.js';
 
-const config = parseEnv(
+const service = 'logger';
+const config = parseEnvOrExit(
+  service,
   {
     ...commonEnv,
     ...rabbitEnv,
@@ -30,7 +32,6 @@ const config = parseEnv(
   },
   process.env,
 );
-const service = 'logger';
 const logger = createLogger({ service, level: config.LOG_LEVEL });
 const metrics = createMetrics(service);
 

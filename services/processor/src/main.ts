@@ -7,7 +7,7 @@ import {
   createServiceServer,
   metricsEnv,
   onShutdown,
-  parseEnv,
+  parseEnvOrExit,
   positiveIntSchema,
   rabbitEnv,
   RpcServer,
@@ -16,11 +16,12 @@ import {
 } from '@flowgate/common';
 import { createProcessDataRequest } from './processDataRequest.js';
 
-const config = parseEnv(
+const service = 'processor';
+const config = parseEnvOrExit(
+  service,
   { ...commonEnv, ...rabbitEnv, ...metricsEnv(9102), PROCESSOR_PREFETCH: positiveIntSchema.default(64) },
   process.env,
 );
-const service = 'processor';
 const logger = createLogger({ service, level: config.LOG_LEVEL });
 const metrics = createMetrics(service);
 

@@ -12,7 +12,7 @@ import {
   jobOptionsFrom,
   metricsEnv,
   onShutdown,
-  parseEnv,
+  parseEnvOrExit,
   positiveIntSchema,
   postgresEnv,
   rabbitEnv,
@@ -31,7 +31,9 @@ import { createProcessDataJob } from './processDataJob.js';
 import { TaskRecovery } from './taskRecovery.js';
 import { traced } from './jobTracing.js';
 
-const config = parseEnv(
+const service = 'worker';
+const config = parseEnvOrExit(
+  service,
   {
     ...commonEnv,
     ...rabbitEnv,
@@ -48,7 +50,6 @@ const config = parseEnv(
   },
   process.env,
 );
-const service = 'worker';
 const logger = createLogger({ service, level: config.LOG_LEVEL });
 const metrics = createMetrics(service);
 

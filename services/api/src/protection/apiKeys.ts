@@ -1,10 +1,10 @@
-import { ConfigError } from '@flowgate/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
+import { z } from 'zod';
 import { problems } from '../problem.js';
 
 /** A configured key, kept only as its SHA-256 digest. */
-interface ApiKey {
+export interface ApiKey {
   id: string;
   digest: Buffer;
 }
@@ -12,24 +12,29 @@ interface ApiKey {
 const callers = new WeakMap<Request, string>();
 
 /**
- * Parses `API_KEYS`: comma-separated `id:secret` pairs (the id names the caller
- * in logs and scopes its idempotency keys) or bare secrets (the id is then a
- * digest prefix). Secrets must be at least 16 characters.
+ * The `API_KEYS` setting: comma-separated `id:secret` pairs (the id names the
+ * caller in logs and scopes its idempotency keys) or bare secrets (the id is then
+ * a digest prefix). Secrets must be at least 16 characters; clients send only the
+ * secret, as `Authorization: Bearer <secret>`.
  */
-export function parseApiKeys(value: string | undefined): ApiKey[] {
-  if (!value) return [];
-  return value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .map((entry) => {
+export const apiKeysSetting = z
+  .string()
+  .optional()
+  .transform((value, context): ApiKey[] => {
+    const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+    const keys: ApiKey[] = [];
+    for (const entry of entries) {
       const separator = entry.indexOf(':');
       const secret = separator >= 0 ? entry.slice(separator + 1) : entry;
-      if (secret.length < 16) throw new ConfigError('invalid configuration: API_KEYS: every key must be at least 16 characters long');
+      if (secret.length < 16) {
+        context.addIssue({ code: 'custom', message: 'every secret must be at least 16 characters long' });
+        return z.NEVER;
+      }
       const digest = sha256(secret);
-      return { id: separator >= 0 ? entry.slice(0, separator) : digest.toString('hex').slice(0, 12), digest };
-    });
-}
+      keys.push({ id: separator >= 0 ? entry.slice(0, separator) : digest.toString('hex').slice(0, 12), digest });
+    }
+    return keys;
+  });
 
 /**
  * Checks `Authorization: Bearer <key>` by comparing SHA-256 digests in constant

@@ -3,12 +3,12 @@
  * The migration job's composition root: `npm run migrate` locally, a Job on
  * Kubernetes. Creates the database first when CREATE_DATABASE=true (local runs).
  */
-import { parseEnv, postgresEnv } from '../config.js';
+import { parseEnvOrExit, postgresEnv } from '../config.js';
 import { createDatabase, ensureDatabaseExists } from '../db/database.js';
 import { migrateToLatest } from '../db/migrations.js';
 import { z } from 'zod';
 
-const config = parseEnv({ ...postgresEnv, CREATE_DATABASE: z.enum(['true', 'false']).default('false') }, process.env);
+const config = parseEnvOrExit('migrate', { ...postgresEnv, CREATE_DATABASE: z.enum(['true', 'false']).default('false') }, process.env);
 if (config.CREATE_DATABASE === 'true') await ensureDatabaseExists(config.DATABASE_URL);
 const db = createDatabase({ url: config.DATABASE_URL, poolMax: 1, connectTimeoutMs: 5_000, statementTimeoutMs: 120_000 });
 try {
