@@ -1,34 +1,58 @@
 #!/usr/bin/env node
 // `npm start`: install if needed, build, check the servers, migrate, start every service and nginx on :8080.
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { checkServers, ensureInstalledAndBuilt, ROOT } from './lib/prerequisites.mjs';
 import { ensureNginx } from './lib/nginx.mjs';
 
 const log = (message) => console.log(`[flowgate] ${message}`);
+const fail = (message) => {
+  console.error(`[flowgate] ${message}`);
+  process.exit(1);
+};
+
+/** Each port, the variable that sets it and its default. */
+const PORTS = [
+  { name: 'nginx', variable: 'NGINX_PORT', fallback: 8080 },
+  { name: 'api', variable: 'PORT', fallback: 8000 },
+  { name: 'worker', variable: 'WORKER_METRICS_PORT', fallback: 9101 },
+  { name: 'processor', variable: 'PROCESSOR_METRICS_PORT', fallback: 9102 },
+  { name: 'logger', variable: 'LOGGER_METRICS_PORT', fallback: 9103 },
+];
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+const ports = {};
+for (const { name, variable, fallback } of PORTS) {
+  const raw = process.env[variable];
+  const port = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${variable}=${JSON.stringify(raw)} is not a port number (1-65535)`);
+  if (!(await portFree(port))) fail(`port ${port} (${name}) is already in use; stop what listens there or choose another with ${variable}=<port>`);
+  ports[name] = port;
+}
 
 try {
   await checkServers();
   ensureNginx(log);
   ensureInstalledAndBuilt(log);
 } catch (error) {
-  console.error(`[flowgate] ${error.message}`);
-  process.exit(1);
+  fail(error.message);
 }
 
 const { startSystem } = await import('./lib/system.mjs');
-const ports = {
-  nginx: Number(process.env.NGINX_PORT ?? 8080),
-  api: Number(process.env.PORT ?? 8000),
-  worker: 9101,
-  processor: 9102,
-  logger: 9103,
-};
+log('migrating the database and starting the services...');
 let system;
 try {
+  // Each service takes its port from its own variable; everything else in the environment passes through.
   system = await startSystem({ env: {}, ports, runDir: join(ROOT, '.run', 'local'), output: 'inherit' });
 } catch (error) {
-  console.error(`[flowgate] failed to start: ${error.message}`);
-  process.exit(1);
+  fail(`failed to start: ${error.message}`);
 }
 
 log('Flowgate is running:');
@@ -39,20 +63,26 @@ log(`  Metrics            ${system.urls.api}/metrics  ${system.urls.worker}/metr
 log('Press Ctrl-C to stop.');
 
 let stopping = false;
-const shutdown = async () => {
+const shutdown = async (code = 0) => {
   if (stopping) return;
   stopping = true;
-  log('stopping...');
+  log('stopping (each service drains first)...');
   await system.stop();
   log('stopped.');
-  process.exit(0);
+  process.exit(code);
 };
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGHUP', () => void shutdown());
+// If whoever started us goes away without signalling (npm killed on its own), stop too rather than orphan the services.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown();
+}, 1_000).unref();
 for (const [name, child] of system.children) {
   child.once('exit', (code, signal) => {
     if (stopping) return;
     console.error(`[flowgate] ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
-    void shutdown().then(() => process.exit(1));
+    void shutdown(1);
   });
 }

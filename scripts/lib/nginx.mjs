@@ -41,5 +41,5 @@ export function startNginx(options) {
   mkdirSync(options.runDir, { recursive: true, mode: 0o755 });
   const configPath = renderNginxConfig(options);
   execFileSync(nginx, ['-t', '-q', '-c', configPath, '-p', options.runDir], { stdio: 'inherit' });
-  return spawn(nginx, ['-c', configPath, '-p', options.runDir], { stdio: options.stdio ?? 'inherit' });
+  return spawn(nginx, ['-c', configPath, '-p', options.runDir], { stdio: options.stdio ?? 'inherit', detached: true });
 }

@@ -21,7 +21,7 @@ const SERVERS = [
     env: 'REDIS_URL',
     fallback: 'redis://127.0.0.1:6379',
     defaultPort: 6379,
-    start: 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no',
+    start: (port) => `redis-server --daemonize yes --bind 127.0.0.1 -::1 --port ${port} --save "" --appendonly no`,
   },
   {
     name: 'RabbitMQ',
@@ -50,8 +50,10 @@ export async function checkServers(env = process.env) {
   const missing = [];
   for (const server of SERVERS) {
     const url = new URL(env[server.env] || server.fallback);
-    if (!(await reachable(url.hostname, Number(url.port || server.defaultPort)))) {
-      missing.push(`  ${server.name} is not reachable at ${url.hostname}:${url.port || server.defaultPort} (${server.env}); start it with:\n    ${server.start}`);
+    const port = Number(url.port || server.defaultPort);
+    if (!(await reachable(url.hostname, port))) {
+      const start = typeof server.start === 'function' ? server.start(port) : server.start;
+      missing.push(`  ${server.name} is not reachable at ${url.hostname}:${port} (${server.env}); start it with:\n    ${start}`);
     }
   }
   if (missing.length > 0) throw new Error(`Flowgate needs PostgreSQL, Redis and RabbitMQ:\n${missing.join('\n')}`);
@@ -65,7 +67,10 @@ function run(command, args, log) {
 /** Installs npm dependencies when node_modules (or Node 24 in it) is missing, then builds every workspace. */
 export function ensureInstalledAndBuilt(log = console.log) {
   if (!existsSync(NODE) || !existsSync(`${ROOT}node_modules/.package-lock.json`)) {
+    log('installing dependencies and Node 24 (first run only; a minute or two).');
+    log('npm may warn EBADENGINE on an older system Node: harmless, Flowgate runs on the Node 24 it installs.');
     run('npm', existsSync(`${ROOT}package-lock.json`) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'], log);
   }
+  log('building...');
   run('npm', ['run', '--silent', 'build'], log);
 }

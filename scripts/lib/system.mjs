@@ -57,22 +57,25 @@ export async function startSystem(options) {
     env: { ...process.env, ...env, CREATE_DATABASE: 'true' },
   });
 
-  const stop = async (signal = 'SIGTERM') => {
-    const exits = [];
-    for (const [name, child] of [...children].reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      exits.push(
-        new Promise((resolve) => {
-          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve(name);
-          });
-        }),
-      );
+  // Front to back, so each service drains while the ones it needs are still up: nginx, the api
+  // (finishes its requests), the worker (finishes its jobs, which need the processor), the
+  // processor, and the logger last, to write the events of all of them.
+  const STOP_ORDER = ['nginx', 'api', 'worker', 'processor', 'logger'];
+  const stopOne = (child, signal) =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       child.kill(signal);
+    });
+  const stop = async (signal = 'SIGTERM') => {
+    for (const name of STOP_ORDER) {
+      const child = children.get(name);
+      if (child) await stopOne(child, signal);
     }
-    await Promise.all(exits);
   };
 
   const spawnService = (service) => {
@@ -82,6 +85,9 @@ export async function startSystem(options) {
     const args = ['--enable-source-maps', '--max-semi-space-size=16', '--import', join(ROOT, 'services/common/dist/tracing/register.js')];
     const child = spawn(NODE, [...args, join(ROOT, `services/${service.name}/dist/main.js`)], {
       cwd: ROOT,
+      // Its own process group: a terminal's Ctrl-C reaches only the launcher, which then stops
+      // the services one by one, each with a single SIGTERM and time to drain.
+      detached: true,
       env: { ...process.env, ...env, [service.portVar]: String(ports[service.name]), ...(options.serviceEnv?.[service.name] ?? {}) },
       stdio: Array.isArray(stdio) ? stdio : stdio.stdio,
     });

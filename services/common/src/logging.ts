@@ -13,7 +13,7 @@ export interface LoggerOptions {
  * sits on a request's hot path; {@link flushLogger} drains the buffer at shutdown.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const destination = pino.destination({ dest: 1, sync: false });
   return pino(
     {
       level: options.level,
