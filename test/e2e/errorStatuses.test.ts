@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from '../support/http.js';
 import { AUTHORIZATION } from '../support/testEnv.js';
 import { sharedSystem, type TestSystem } from '../support/system.js';
-import { assertProblem, recordCount } from './helpers.js';
+import { asTestResponse, assertProblem, rawHttp, recordCount } from './helpers.js';
 
 const LIMIT = 1_048_576;
 
@@ -32,6 +32,22 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
       });
       afterEach(async function () {
         if (this.currentTest?.state === 'passed') assert.equal(await recordCount(), before, 'a refused request stored a record');
+      });
+
+      it('an empty body → 400 saying so', async () => {
+        const response = await request(`${api}${path}`, { body: '', headers: { 'content-type': 'application/json' } });
+        assertProblem(response, 400, /body is empty/);
+      });
+
+      it('two Idempotency-Key headers → 400, not one merged key', async () => {
+        const body = JSON.stringify({ payload: 'x' });
+        const raw = await rawHttp(
+          api,
+          `POST /api/v1${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+            'Idempotency-Key: first\r\nIdempotency-Key: second\r\nConnection: close\r\n\r\n',
+          body,
+        );
+        assertProblem(asTestResponse(raw), 400, /one Idempotency-Key/);
       });
 
       it('malformed JSON → 400', async () => {
@@ -114,6 +130,25 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
     const putPoll = await request(`${api}/data/process-async/00000000-0000-4000-8000-000000000000`, { method: 'PUT', json: {} });
     assertProblem(putPoll, 405);
     assert.equal(putPoll.headers.get('allow'), 'GET');
+    for (const [method, path, allow] of [
+      ['POST', '/database/records', 'GET'],
+      ['PUT', '/database/records/00000000-0000-4000-8000-000000000000', 'GET, DELETE'],
+      ['DELETE', '/database/logs', 'GET'],
+    ] as const) {
+      const response = await request(`${api}${path}`, { method, headers: AUTHORIZATION });
+      assertProblem(response, 405);
+      assert.equal(response.headers.get('allow'), allow);
+    }
+    const trace = await rawHttp(system.urls.nginx, 'TRACE /api/v1/data/process HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assertProblem(asTestResponse(trace), 405);
+  });
+
+  it('task ids are case-insensitive and answered in lower case', async () => {
+    const created = await request(`${api}/data/process`, { json: { payload: 'case' } });
+    const upper = (created.body.task_id as string).toUpperCase();
+    const record = await request(`${api}/database/records/${upper}`);
+    assert.equal(record.status, 200);
+    assert.equal(record.body.task_id, created.body.task_id);
   });
 
   it('errors through nginx are the api\'s own problems', async () => {

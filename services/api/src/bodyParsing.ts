@@ -15,7 +15,13 @@ export function rawBodyOf(request: Request): Buffer {
  */
 export function jsonBody(limitBytes: number): RequestHandler[] {
   const requireJson: RequestHandler = (request, _response, next) => {
-    if (!request.is(['application/json', 'application/*+json'])) {
+    const isJson = request.is(['application/json', 'application/*+json']);
+    // type-is answers null when the request has no body at all.
+    if (isJson === null || request.get('content-length') === '0') {
+      next(problems.badRequest('the request body is empty; send a JSON object such as {"payload": "hello world"}'));
+      return;
+    }
+    if (!isJson) {
       const given = request.get('content-type');
       next(problems.unsupportedMediaType(`send the body as application/json${given ? `, not ${given}` : ''}`));
       return;

@@ -65,11 +65,13 @@ const json = (schemaId: string) => ({ 'application/json': { schema: ref(schemaId
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 
 const postResponses = {
-  '400': problem('Malformed JSON, invalid UTF-8, or a malformed Idempotency-Key.'),
+  '400': problem('Malformed JSON, an empty body, invalid UTF-8, or a malformed or repeated Idempotency-Key.'),
+  '401': problem('An API key is required (REQUIRE_API_KEY=true) and was missing or wrong.'),
   '409': problem('A request with the same Idempotency-Key is still running.'),
   '413': problem('The body exceeds the size limit (1 MiB by default).'),
   '415': problem('The body is not application/json in UTF-8.'),
   '422': problem('The body violates the schema, the operation does not fit the payload, or the Idempotency-Key was used with another body.'),
+  '429': problem('This client sent more requests than its rate limit allows; see Retry-After.'),
   '503': problem('RabbitMQ, Redis or PostgreSQL is unreachable; see Retry-After.'),
 };
 
@@ -175,8 +177,14 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
         delete: {
           tags: ['database'],
           operationId: 'deleteRecord',
+          summary: 'Delete a record (always needs an API key)',
+          security: [{ apiKey: [] }],
           parameters: [taskIdParameter],
-          responses: { '204': { description: 'Deleted.' }, '404': problem('No such record.') },
+          responses: {
+            '204': { description: 'Deleted.' },
+            '401': problem('No API key, or a wrong one.'),
+            '404': problem('No such record.'),
+          },
         },
       },
       [`${base}/database/logs`]: {
@@ -198,7 +206,14 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
       },
       '/metrics': { get: { tags: ['system'], operationId: 'metrics', responses: { '200': { description: 'Prometheus text format.' } } } },
     },
-    components: { schemas: componentSchemas(components as { schemas: Record<string, Record<string, unknown>> }) },
+    // Keys are optional unless the server sets REQUIRE_API_KEY=true; DELETE always needs one.
+    security: [{}, { apiKey: [] }],
+    components: {
+      schemas: componentSchemas(components as { schemas: Record<string, Record<string, unknown>> }),
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: "A secret from the server's API_KEYS, sent as Authorization: Bearer <secret>." },
+      },
+    },
     'x-operations': allOperations,
   };
 }

@@ -6,7 +6,8 @@ import { route, type HttpResult } from '../httpResult.js';
 import type { RunIdempotently } from '../idempotency.js';
 import { problemResult, problems, toProblemError } from '../problem.js';
 import { assertOperationFits, validate } from '../validation.js';
-import { isTaskId } from './taskId.js';
+import { allowOnly } from './allowOnly.js';
+import { isTaskId, taskIdParam } from './taskId.js';
 
 export interface DataRoutesDeps {
   dataService: DataService;
@@ -35,8 +36,11 @@ export function dataRoutes(deps: DataRoutesDeps): Router {
           if (problem.status >= 500) deps.logger.warn({ err: errorMessage(error), status: problem.status, path: template }, 'request failed');
           return problemResult(problem, request.originalUrl);
         });
-      const key = request.get('idempotency-key');
-      if (key === undefined) return run();
+      const keys = request.headersDistinct['idempotency-key'];
+      if (keys === undefined) return run();
+      // Node joins repeated headers with ", "; two keys are a client bug, not one key.
+      if (keys.length > 1) throw problems.badRequest('send one Idempotency-Key header, not several');
+      const key = keys[0]!;
       return deps.runIdempotently(
         { key, scope: deps.callerScope(request), route: template, body: rawBodyOf(request) },
         run,
@@ -71,7 +75,7 @@ export function dataRoutes(deps: DataRoutesDeps): Router {
   router.get(
     '/process-async/:task_id',
     route(async (request) => {
-      const taskId = String(request.params.task_id);
+      const taskId = taskIdParam(request);
       const unknown = problems.notFound(`no task with id ${JSON.stringify(taskId.slice(0, 100))}`);
       if (!isTaskId(taskId)) throw unknown;
       const answer = await deps.dataService.getTaskStatus(taskId);
@@ -84,11 +88,9 @@ export function dataRoutes(deps: DataRoutesDeps): Router {
     }),
   );
 
-  const allow = (methods: string): RequestHandler => (request, _response, next) =>
-    next(problems.methodNotAllowed(`${request.method} is not allowed here; use ${methods}`, methods));
-  router.all('/process', allow('POST'));
-  router.all('/process-async', allow('POST'));
-  router.all('/process-async/:task_id', allow('GET'));
+  router.all('/process', allowOnly('POST'));
+  router.all('/process-async', allowOnly('POST'));
+  router.all('/process-async/:task_id', allowOnly('GET'));
 
   return router;
 }

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { route } from '../httpResult.js';
 import { problems } from '../problem.js';
 import { validate } from '../validation.js';
-import { isTaskId } from './taskId.js';
+import { allowOnly } from './allowOnly.js';
+import { isTaskId, taskIdParam } from './taskId.js';
 
 export const pagingQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(20).describe('Items per page, 1-100.'),
@@ -41,7 +42,7 @@ export function databaseRoutes(deps: DatabaseRoutesDeps): Router {
   router.get(
     '/records/:task_id',
     route(async (request) => {
-      const taskId = String(request.params.task_id);
+      const taskId = taskIdParam(request);
       const record = isTaskId(taskId) ? await deps.records.get(taskId) : undefined;
       if (!record) throw notFound(taskId);
       return { status: 200, body: record };
@@ -52,7 +53,7 @@ export function databaseRoutes(deps: DatabaseRoutesDeps): Router {
     '/records/:task_id',
     ...(deps.requireDeletePermission ? [deps.requireDeletePermission] : []),
     route(async (request) => {
-      const taskId = String(request.params.task_id);
+      const taskId = taskIdParam(request);
       if (!isTaskId(taskId) || !(await deps.records.delete(taskId))) throw notFound(taskId);
       return { status: 204, body: null };
     }),
@@ -62,6 +63,10 @@ export function databaseRoutes(deps: DatabaseRoutesDeps): Router {
     '/logs',
     route(async (request) => ({ status: 200, body: await deps.taskLogs.list(validate(listLogsQuerySchema, request.query, 'query')) })),
   );
+
+  router.all('/records', allowOnly('GET'));
+  router.all('/records/:task_id', allowOnly('GET, DELETE'));
+  router.all('/logs', allowOnly('GET'));
 
   return router;
 }
