@@ -35,15 +35,18 @@ describe('faults: RabbitMQ, Redis and PostgreSQL outages under load', () => {
     system = await startFaultSystem(`fault-${this.currentTest?.title.slice(0, 20).replace(/\W+/g, '-')}`);
   });
   afterEach(async () => {
-    await stopTestSystem(system);
+    if (system) await stopTestSystem(system);
   });
   after(closeBooks);
 
   it('RabbitMQ stopped and started: sync gets fast 503s, async waits, everything heals without a restart', async () => {
     const { sent, recoveryMs } = await underLoad(system, async () => {
       await servers.stopRabbit();
-      await sleep(4_000);
-      await servers.startRabbit();
+      try {
+        await sleep(4_000);
+      } finally {
+        await servers.startRabbit();
+      }
     });
     assertAnswersWereClear(sent);
     const refused = sent.filter((item) => item.mode === 'sync' && item.status === 503);
@@ -56,8 +59,16 @@ describe('faults: RabbitMQ, Redis and PostgreSQL outages under load', () => {
   });
 
   it('Redis restarted (losing every job): accepted tasks are re-enqueued and all end Success', async () => {
+    const worker = system.children.get('worker')!;
     const { sent, recoveryMs } = await underLoad(system, async () => {
-      await servers.restartRedis();
+      // Hold the worker so accepted jobs pile up in Redis, then lose them all with the restart.
+      worker.kill('SIGSTOP');
+      try {
+        await sleep(2_000);
+        await servers.restartRedis();
+      } finally {
+        worker.kill('SIGCONT');
+      }
     });
     assertAnswersWereClear(sent);
     assert.ok(recoveryMs < 30_000, `recovered in ${recoveryMs} ms`);
@@ -68,8 +79,11 @@ describe('faults: RabbitMQ, Redis and PostgreSQL outages under load', () => {
   it('PostgreSQL stopped and started: fast 503s, workers and the logger wait, nothing lost', async () => {
     const { sent, recoveryMs } = await underLoad(system, async () => {
       await servers.stopPostgres();
-      await sleep(3_000);
-      await servers.startPostgres();
+      try {
+        await sleep(3_000);
+      } finally {
+        await servers.startPostgres();
+      }
     });
     assertAnswersWereClear(sent);
     for (const item of sent.filter((candidate) => candidate.status === 503)) {

@@ -23,7 +23,7 @@ describe('faults: services killed, stopped, paused under load', () => {
     api = `${system.urls.api}/api/v1`;
   });
   afterEach(async () => {
-    await stopTestSystem(system);
+    if (system) await stopTestSystem(system);
   });
   after(closeBooks);
 
@@ -38,7 +38,10 @@ describe('faults: services killed, stopped, paused under load', () => {
     await sleep(2_000);
     const sent = (await Promise.all(drivers.map((driver) => driver.stop()))).flat();
     assertAnswersWereClear(sent);
-    assert.ok(sent.some((item) => item.mode === 'sync' && item.status === 504), 'requests waiting on the dead processor timed out');
+    // Requests caught by the kill were either redelivered by RabbitMQ to the restarted processor
+    // (a slow 200) or gave up at the RPC timeout (504); either way each got one clear answer.
+    const caught = sent.filter((item) => item.mode === 'sync' && (item.status === 504 || (item.status === 200 && item.ms > 1_500)));
+    assert.ok(caught.length > 0, 'some sync requests were in flight when the processor died');
     await checkBooks(system, sent);
   });
 

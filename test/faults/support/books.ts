@@ -7,7 +7,11 @@ import type { Sent } from './loadDriver.js';
 
 let pool: pg.Pool | undefined;
 export async function sql<Row extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<Row[]> {
-  pool ??= new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    // Idle connections die when a test stops PostgreSQL; the pool replaces them.
+    pool.on('error', () => undefined);
+  }
   return (await pool.query<Row>(text, values)).rows;
 }
 export async function closeBooks(): Promise<void> {
