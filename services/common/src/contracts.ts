@@ -107,6 +107,8 @@ export interface TaskEvent {
   event: TaskEventKind;
   description: string;
   created_at: string;
+  /** W3C trace context the event was emitted in; travels with it, not stored. */
+  trace?: Record<string, string>;
 }
 
 export const taskEventSchema = z.object({
@@ -119,7 +121,11 @@ export const taskEventSchema = z.object({
   // PostgreSQL text cannot hold NUL; such an event is refused here rather than by the insert.
   description: z.string().max(2000).refine((text) => !text.includes('\u0000'), 'description contains a NUL character'),
   created_at: z.iso.datetime(),
+  trace: z.record(z.string(), z.string()).optional(),
 });
+
+/** A task_events message: an array of events (or, from older publishers, one event). */
+export const taskEventMessageSchema = z.union([z.array(taskEventSchema).min(1), taskEventSchema.transform((event) => [event])]);
 
 export interface DataRecord {
   task_id: string;

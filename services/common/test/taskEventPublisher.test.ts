@@ -13,7 +13,9 @@ describe('TaskEventPublisher over real RabbitMQ', () => {
   let connection: AmqpConnection;
   let observer: amqp.ChannelModel;
   let exchange: string;
-  let received: Array<{ event: TaskEvent; routingKey: string; messageId: string; persistent: boolean }>;
+  /** One entry per event, with the message it travelled in. */
+  let received: Array<{ event: TaskEvent; routingKey: string; messageId: string; persistent: boolean; message: number }>;
+  let messages: number;
   let publisher: TaskEventPublisher;
 
   beforeEach(async () => {
@@ -25,20 +27,26 @@ describe('TaskEventPublisher over real RabbitMQ', () => {
     const { queue } = await channel.assertQueue('', { exclusive: true });
     await channel.bindQueue(queue, exchange, '#');
     received = [];
+    messages = 0;
     await channel.consume(
       queue,
-      (message) =>
-        message &&
-        received.push({
-          event: JSON.parse(message.content.toString()),
-          routingKey: message.fields.routingKey,
-          messageId: message.properties.messageId,
-          persistent: message.properties.deliveryMode === 2,
-        }),
+      (message) => {
+        if (!message) return;
+        messages += 1;
+        for (const event of JSON.parse(message.content.toString()) as TaskEvent[]) {
+          received.push({
+            event,
+            routingKey: message.fields.routingKey,
+            messageId: message.properties.messageId,
+            persistent: message.properties.deliveryMode === 2,
+            message: messages,
+          });
+        }
+      },
       { noAck: true },
     );
     connection = await openConnection(proxy.rewrite(RABBITMQ_URL));
-    publisher = new TaskEventPublisher({ connection, exchange, service: 'api', logger: silentLogger, headers: () => ({ traceparent: 't' }) });
+    publisher = new TaskEventPublisher({ connection, exchange, service: 'api', logger: silentLogger });
     await until(() => publisher.buffered === 0 && connection.isConnected, 'publisher ready');
   });
 
@@ -57,19 +65,36 @@ describe('TaskEventPublisher over real RabbitMQ', () => {
     description: `event ${index}`,
   });
 
-  it('publishes complete, persistent events routed by <service>.<event>', async () => {
+  it('publishes complete, persistent events as a JSON array routed by <service>.events', async () => {
     // Events emitted before the channel opens are buffered, then flushed: either way this one arrives.
     publisher.emit({ ...input(1), event: 'error' });
     await until(() => received.length === 1, 'one event');
     const [{ event, routingKey, messageId, persistent }] = received as [(typeof received)[number]];
-    assert.equal(routingKey, 'api.error');
+    assert.equal(routingKey, 'api.events');
     assert.equal(messageId, event.event_id);
+    assert.equal(event.event, 'error');
     assert.ok(persistent);
     assert.equal(event.service_name, 'api');
     assert.equal(event.correlation_id, 'corr-1');
     assert.equal(event.description, 'event 1');
     assert.match(event.event_id, /^[0-9a-f-]{36}$/);
     assert.ok(!Number.isNaN(Date.parse(event.created_at)));
+  });
+
+  it('sends events emitted together as one message, and splits past the batch limit', async () => {
+    const small = new TaskEventPublisher({ connection, exchange, service: 'processor', logger: silentLogger, maxBatch: 4 });
+    try {
+      await until(() => connection.isConnected, 'connected');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let index = 0; index < 10; index++) small.emit(input(index));
+      await until(() => received.filter((item) => item.event.service_name === 'processor').length === 10, 'ten events');
+      const ours = received.filter((item) => item.event.service_name === 'processor');
+      const sizes = [...new Set(ours.map((item) => item.message))].map((id) => ours.filter((item) => item.message === id).length);
+      assert.deepEqual(sizes, [4, 4, 2]);
+      assert.deepEqual(ours.map((item) => item.event.description), Array.from({ length: 10 }, (_, index) => `event ${index}`));
+    } finally {
+      await small.close();
+    }
   });
 
   it('buffers events while RabbitMQ is unreachable, without throwing, and flushes them in order on reconnect', async () => {

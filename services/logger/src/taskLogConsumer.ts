@@ -3,14 +3,46 @@ import {
   DependencyUnavailableError,
   errorMessage,
   findPayloadProblem,
-  taskEventSchema,
+  taskEventMessageSchema,
   type AmqpConnection,
   type Logger,
   type Metrics,
   type TaskEvent,
   type TaskLogsRepository,
 } from '@flowgate/common';
+import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+
+interface PendingMessage {
+  message: ConsumeMessage;
+  events: TaskEvent[];
+  receivedAt: number;
+}
+
+const tracer = trace.getTracer('flowgate-logger');
+
+/**
+ * One span per stored event, in the trace the event was emitted in: a message
+ * carries events of many requests, so the message's own consume span can belong
+ * to only one of them. Costs nothing when tracing is off (events carry no context).
+ */
+function traceWrites(item: PendingMessage): void {
+  for (const event of item.events) {
+    if (!event.trace) continue;
+    const parent = propagation.extract(ROOT_CONTEXT, event.trace);
+    tracer
+      .startSpan(
+        'task_logs write',
+        {
+          kind: SpanKind.CONSUMER,
+          startTime: item.receivedAt,
+          attributes: { 'messaging.system': 'rabbitmq', 'flowgate.task_id': event.task_id, 'flowgate.event': event.event },
+        },
+        parent,
+      )
+      .end();
+  }
+}
 
 export interface TaskLogConsumerOptions {
   connection: AmqpConnection;
@@ -32,7 +64,8 @@ export interface TaskLogConsumerOptions {
  */
 export class TaskLogConsumer {
   private channel: Channel | undefined;
-  private batch: Array<{ message: ConsumeMessage; event: TaskEvent }> = [];
+  private batch: PendingMessage[] = [];
+  private batchedEvents = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private stopped = false;
@@ -69,14 +102,15 @@ export class TaskLogConsumer {
       this.channel = undefined;
       this.consumerTag = undefined;
       // Unacked messages of this channel go back to the queue; forget our copies.
-      this.batch = [];
+      this.takeBatch();
       this.clearTimer();
       if (!this.stopped && this.options.connection.isConnected) this.options.connection.retry(this.setup);
     });
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
     await assertQueueWithDeadLetter(channel, this.options.queue);
     await channel.bindQueue(this.options.queue, this.options.exchange, '#');
-    await channel.prefetch(this.options.batchSize * 2);
+    // Messages carry up to a few hundred events each; this bounds what waits in memory.
+    await channel.prefetch(Math.min(this.options.batchSize, 100));
     this.channel = channel;
     const { consumerTag } = await channel.consume(this.options.queue, (message) => message && this.onMessage(channel, message));
     this.consumerTag = consumerTag;
@@ -84,12 +118,14 @@ export class TaskLogConsumer {
   }
 
   private onMessage(channel: Channel, message: ConsumeMessage): void {
-    let event: TaskEvent;
+    let events: TaskEvent[];
     try {
-      event = taskEventSchema.parse(JSON.parse(message.content.toString('utf8')));
+      events = taskEventMessageSchema.parse(JSON.parse(message.content.toString('utf8')));
       // Postgres text cannot hold NUL; such an event would fail its batch's insert forever.
-      const problem = findPayloadProblem(event);
-      if (problem) throw new Error(`task event: ${problem}`);
+      for (const event of events) {
+        const problem = findPayloadProblem(event);
+        if (problem) throw new Error(`task event: ${problem}`);
+      }
     } catch (error) {
       this.options.logger.warn({ err: errorMessage(error) }, 'malformed task event dead-lettered');
       try {
@@ -99,8 +135,9 @@ export class TaskLogConsumer {
       }
       return;
     }
-    this.batch.push({ message, event });
-    if (this.batch.length >= this.options.batchSize) void this.flush();
+    this.batch.push({ message, events, receivedAt: Date.now() });
+    this.batchedEvents += events.length;
+    if (this.batchedEvents >= this.options.batchSize) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
   }
 
@@ -113,47 +150,58 @@ export class TaskLogConsumer {
     return run;
   }
 
+  private takeBatch(): PendingMessage[] {
+    this.batchedEvents = 0;
+    return this.batch.splice(0, this.batch.length);
+  }
+
+  private putBack(messages: PendingMessage[]): void {
+    this.batch = [...messages, ...this.batch];
+    this.batchedEvents = this.batch.reduce((count, item) => count + item.events.length, 0);
+    if (!this.timer && !this.stopped) this.timer = setTimeout(() => void this.flush(), 1_000);
+  }
+
   private async writeBatch(): Promise<void> {
     this.clearTimer();
     const channel = this.channel;
-    const batch = this.batch.splice(0, this.batch.length);
+    const batch = this.takeBatch();
     if (batch.length === 0 || !channel) return;
     const started = performance.now();
     try {
-      const inserted = await this.options.repository.insertBatch(batch.map((item) => item.event));
+      const inserted = await this.options.repository.insertBatch(batch.flatMap((item) => item.events));
       this.options.metrics?.taskEventsWritten.inc(inserted);
       this.options.metrics?.taskEventBatchDuration.observe({ outcome: 'success' }, (performance.now() - started) / 1000);
       if (channel === this.channel) channel.ack(batch[batch.length - 1]!.message, true);
+      for (const item of batch) traceWrites(item);
     } catch (error) {
       this.options.metrics?.taskEventBatchDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
       if (channel !== this.channel) return;
       if (!(error instanceof DependencyUnavailableError)) {
-        // Postgres is up but refused the batch: one event must be at fault, so find it rather than retry forever.
+        // Postgres is up but refused the batch: one message must be at fault, so find it rather than retry forever.
         await this.writeOneByOne(channel, batch);
         return;
       }
-      this.options.logger.warn({ err: errorMessage(error), events: batch.length }, 'task_logs insert failed; retrying');
+      this.options.logger.warn({ err: errorMessage(error), messages: batch.length }, 'task_logs insert failed; retrying');
       // Keep the events (still unacked) and try again shortly; prefetch stops the broker from sending more.
-      this.batch = [...batch, ...this.batch];
-      if (!this.timer && !this.stopped) this.timer = setTimeout(() => void this.flush(), 1_000);
+      this.putBack(batch);
     }
   }
 
-  /** Inserts each event alone, acking those stored and dead-lettering those Postgres refuses. */
-  private async writeOneByOne(channel: Channel, batch: Array<{ message: ConsumeMessage; event: TaskEvent }>): Promise<void> {
+  /** Inserts each message's events alone, acking those stored and dead-lettering those Postgres refuses. */
+  private async writeOneByOne(channel: Channel, batch: PendingMessage[]): Promise<void> {
     for (const [index, item] of batch.entries()) {
       try {
-        this.options.metrics?.taskEventsWritten.inc(await this.options.repository.insertBatch([item.event]));
+        this.options.metrics?.taskEventsWritten.inc(await this.options.repository.insertBatch(item.events));
         if (channel === this.channel) channel.ack(item.message);
+        traceWrites(item);
       } catch (error) {
         if (channel !== this.channel) return;
         if (error instanceof DependencyUnavailableError) {
           // Postgres went away mid-way: keep the rest unacked and retry them like any failed batch.
-          this.batch = [...batch.slice(index), ...this.batch];
-          if (!this.timer && !this.stopped) this.timer = setTimeout(() => void this.flush(), 1_000);
+          this.putBack(batch.slice(index));
           return;
         }
-        this.options.logger.error({ err: errorMessage(error), event_id: item.event.event_id }, 'task_logs refused an event; dead-lettered');
+        this.options.logger.error({ err: errorMessage(error), event_ids: item.events.map((event) => event.event_id) }, 'task_logs refused a message; dead-lettered');
         channel.nack(item.message, false, false);
       }
     }

@@ -37,7 +37,7 @@ describe('processor RPC handler', () => {
     await channel.assertQueue(eventQueue, { exclusive: true });
     await channel.bindQueue(eventQueue, exchange, '#');
     observed = [];
-    await channel.consume(eventQueue, (message) => message && observed.push(JSON.parse(message.content.toString())), { noAck: true });
+    await channel.consume(eventQueue, (message) => message && observed.push(...(JSON.parse(message.content.toString()) as TaskEvent[])), { noAck: true });
 
     connection = await AmqpConnection.open({ url: RABBITMQ_URL, connectionName: 'processor-test', logger });
     await connection.waitUntilConnected(5_000);

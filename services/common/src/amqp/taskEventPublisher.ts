@@ -3,6 +3,7 @@ import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { TaskEvent, TaskEventKind } from '../contracts.js';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../metrics.js';
+import { injectTraceContext } from '../tracing/traceContext.js';
 import type { AmqpConnection } from './connection.js';
 
 export interface TaskEventPublisherOptions {
@@ -12,9 +13,11 @@ export interface TaskEventPublisherOptions {
   logger: Logger;
   /** Events kept in memory while RabbitMQ is away; the oldest are dropped past this. */
   bufferLimit?: number;
+  /** How long events gather before they go out as one message. */
+  batchWindowMs?: number;
+  /** Most events in one message. */
+  maxBatch?: number;
   metrics?: Pick<Metrics, 'taskEventsPublished'>;
-  /** Adds headers (trace context) to every event message. */
-  headers?: () => Record<string, string>;
 }
 
 export interface TaskEventInput {
@@ -25,44 +28,50 @@ export interface TaskEventInput {
   description: string;
 }
 
-interface PendingEvent {
-  event: TaskEvent;
-  headers: Record<string, string>;
-}
-
 /**
- * Publishes task events to the `task_events` topic exchange with routing key
- * `<service>.<event>`. Emitting never blocks or fails the caller: while RabbitMQ
- * is unreachable events wait in a bounded buffer and go out on reconnect. The
- * channel is in confirm mode and an event leaves memory only when the broker
- * confirms it, so a broker crash mid-publish re-sends rather than loses it (the
- * logger drops the duplicates by event id).
+ * Publishes task events to the `task_events` topic exchange, many to a message:
+ * events emitted within `batchWindowMs` travel as one JSON array with routing key
+ * `<service>.events`, which cuts the broker's work per request several-fold. Each
+ * event carries the trace context it was emitted in, so the logger can place its
+ * write in the right trace.
+ *
+ * Emitting never blocks or fails the caller: while RabbitMQ is unreachable
+ * events wait in a bounded buffer and go out on reconnect. The channel is in
+ * confirm mode and events leave memory only when the broker confirms their
+ * message, so a broker crash mid-publish re-sends rather than loses them (the
+ * logger drops duplicates by event id).
  */
 export class TaskEventPublisher {
   private channel: ConfirmChannel | undefined;
-  private readonly buffer: PendingEvent[] = [];
+  private readonly buffer: TaskEvent[] = [];
   private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
   private readonly bufferLimit: number;
+  private readonly batchWindowMs: number;
+  private readonly maxBatch: number;
   private readonly setup = (model: ChannelModel) => this.openChannel(model);
 
   constructor(private readonly options: TaskEventPublisherOptions) {
     this.bufferLimit = options.bufferLimit ?? 10_000;
+    this.batchWindowMs = options.batchWindowMs ?? 20;
+    this.maxBatch = options.maxBatch ?? 200;
     options.connection.use(this.setup);
   }
 
   emit(input: TaskEventInput): void {
-    const event: TaskEvent = {
+    const trace = injectTraceContext();
+    this.enqueue({
       event_id: randomUUID(),
       service_name: this.options.service,
       created_at: new Date().toISOString(),
       ...input,
-    };
-    const pending = { event, headers: this.options.headers?.() ?? {} };
-    if (this.channel && this.buffer.length === 0 && this.publish(this.channel, pending)) return;
-    this.enqueue(pending);
+      ...(Object.keys(trace).length > 0 ? { trace } : {}),
+    });
+    if (this.buffer.length >= this.maxBatch) this.flushSoon(0);
+    else this.flushSoon(this.batchWindowMs);
   }
 
-  /** Events waiting for a channel. */
+  /** Events not yet handed to the broker. */
   get buffered(): number {
     return this.buffer.length;
   }
@@ -72,54 +81,67 @@ export class TaskEventPublisher {
     return this.inFlight;
   }
 
-  /** Waits for the broker to confirm what was sent, then closes; used at shutdown. */
+  /** Sends what is buffered, waits for the broker to confirm it, then closes; used at shutdown. */
   async close(): Promise<void> {
     const channel = this.channel;
+    if (channel) this.flush(channel);
     await channel?.waitForConfirms().catch(() => undefined);
     this.channel = undefined;
+    clearTimeout(this.timer);
     await channel?.close().catch(() => undefined);
   }
 
-  private enqueue(pending: PendingEvent): void {
+  private enqueue(event: TaskEvent): void {
     if (this.buffer.length >= this.bufferLimit) {
       this.buffer.shift();
       this.options.metrics?.taskEventsPublished.inc({ outcome: 'dropped' });
     }
-    this.buffer.push(pending);
-    this.options.metrics?.taskEventsPublished.inc({ outcome: 'buffered' });
+    this.buffer.push(event);
   }
 
-  private publish(channel: ConfirmChannel, pending: PendingEvent): boolean {
-    const { event, headers } = pending;
-    try {
-      channel.publish(
-        this.options.exchange,
-        `${event.service_name}.${event.event}`,
-        Buffer.from(JSON.stringify(event)),
-        { persistent: true, contentType: 'application/json', messageId: event.event_id, headers },
-        (error) => {
-          this.inFlight -= 1;
-          if (!error) {
-            this.options.metrics?.taskEventsPublished.inc({ outcome: 'published' });
-            return;
-          }
-          // Nacked, or the channel closed before the broker confirmed: send it again later.
-          this.enqueue(pending);
-          if (this.channel) this.flush(this.channel);
-        },
-      );
-      this.inFlight += 1;
-      return true;
-    } catch (error) {
-      this.options.logger.debug({ err: error }, 'task event publish failed; buffering');
-      return false;
-    }
+  private flushSoon(delayMs: number): void {
+    if (!this.channel) return;
+    if (this.timer && delayMs > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.channel) this.flush(this.channel);
+    }, delayMs);
   }
 
   private flush(channel: ConfirmChannel): void {
     while (this.buffer.length > 0 && this.channel === channel) {
-      if (!this.publish(channel, this.buffer[0]!)) break;
-      this.buffer.shift();
+      const batch = this.buffer.splice(0, this.maxBatch);
+      if (!this.publish(channel, batch)) {
+        this.buffer.unshift(...batch);
+        return;
+      }
+    }
+  }
+
+  private publish(channel: ConfirmChannel, batch: TaskEvent[]): boolean {
+    try {
+      channel.publish(
+        this.options.exchange,
+        `${this.options.service}.events`,
+        Buffer.from(JSON.stringify(batch)),
+        { persistent: true, contentType: 'application/json', messageId: batch[0]!.event_id },
+        (error) => {
+          this.inFlight -= batch.length;
+          if (!error) {
+            this.options.metrics?.taskEventsPublished.inc({ outcome: 'published' }, batch.length);
+            return;
+          }
+          // Nacked, or the channel closed before the broker confirmed: send them again later.
+          for (const event of batch) this.enqueue(event);
+          this.flushSoon(this.batchWindowMs);
+        },
+      );
+      this.inFlight += batch.length;
+      return true;
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'task event publish failed; buffering');
+      return false;
     }
   }
 

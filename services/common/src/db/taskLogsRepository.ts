@@ -23,7 +23,8 @@ export function createTaskLogsRepository(db: Knex) {
     async insertBatch(events: TaskEvent[]): Promise<number> {
       if (events.length === 0) return 0;
       return withDatabase(async () => {
-        const inserted = await table().insert(events).onConflict('event_id').ignore().returning('id');
+        const rows = events.map(({ trace: _trace, ...row }) => row);
+        const inserted = await table().insert(rows).onConflict('event_id').ignore().returning('id');
         return inserted.length;
       });
     },
