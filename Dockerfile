@@ -33,7 +33,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # A smaller young generation keeps each service's resident memory well under its 256 MiB limit.
-ENV NODE_OPTIONS=--max-semi-space-size=16
+ENV NODE_OPTIONS=--max-semi-space-size=4
 WORKDIR /app
 # Code stays root-owned: the app cannot modify it, and pods mount the root filesystem read-only.
 COPY --from=prod-deps /app/node_modules node_modules

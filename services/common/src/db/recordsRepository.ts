@@ -40,6 +40,11 @@ const jsonValue = (value: unknown) => JSON.stringify(value ?? null);
 /** Outcome and error columns: absent is SQL NULL. */
 const optionalJson = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
+// The two inserts on the request path skip knex's query builder: a fixed statement costs a
+// fraction of building one per request.
+const INSERT_RECORD = `INSERT INTO data_records (task_id, mode, payload, description, task_status, outcome, error)
+  VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb)`;
+
 export function createRecordsRepository(db: Knex) {
   const table = () => db<DataRecord>('data_records');
 
@@ -47,19 +52,22 @@ export function createRecordsRepository(db: Knex) {
     /** A finished sync request: one row, written once. */
     async insertFinished(record: NewRecord & { task_status: TaskStatus; outcome: Outcome | null; error: TaskError | null }) {
       await withDatabase(() =>
-        table().insert({
-          ...record,
-          payload: jsonValue(record.payload),
-          outcome: optionalJson(record.outcome),
-          error: optionalJson(record.error),
-        } as never),
+        db.raw(INSERT_RECORD, [
+          record.task_id,
+          record.mode,
+          jsonValue(record.payload),
+          record.description,
+          record.task_status,
+          optionalJson(record.outcome),
+          optionalJson(record.error),
+        ]),
       );
     },
 
     /** An accepted async request, before its job exists, so Postgres knows every task id ever answered 202. */
     async insertProcessing(record: NewRecord) {
       await withDatabase(() =>
-        table().insert({ ...record, payload: jsonValue(record.payload), task_status: 'Processing' } as never),
+        db.raw(INSERT_RECORD, [record.task_id, record.mode, jsonValue(record.payload), record.description, 'Processing', null, null]),
       );
     },
 
