@@ -102,7 +102,7 @@ export class TaskLogConsumer {
       this.channel = undefined;
       this.consumerTag = undefined;
       // Unacked messages of this channel go back to the queue; forget our copies.
-      this.takeBatch();
+      this.takeBatch(Number.POSITIVE_INFINITY);
       this.clearTimer();
       if (!this.stopped && this.options.connection.isConnected) this.options.connection.retry(this.setup);
     });
@@ -150,9 +150,16 @@ export class TaskLogConsumer {
     return run;
   }
 
-  private takeBatch(): PendingMessage[] {
-    this.batchedEvents = 0;
-    return this.batch.splice(0, this.batch.length);
+  /** Up to `batchSize` events' worth of messages (always at least one), oldest first. */
+  private takeBatch(limit = this.options.batchSize): PendingMessage[] {
+    let count = 0;
+    let messages = 0;
+    while (messages < this.batch.length && (messages === 0 || count + this.batch[messages]!.events.length <= limit)) {
+      count += this.batch[messages]!.events.length;
+      messages += 1;
+    }
+    this.batchedEvents -= count;
+    return this.batch.splice(0, messages);
   }
 
   private putBack(messages: PendingMessage[]): void {
@@ -173,6 +180,9 @@ export class TaskLogConsumer {
       this.options.metrics?.taskEventBatchDuration.observe({ outcome: 'success' }, (performance.now() - started) / 1000);
       if (channel === this.channel) channel.ack(batch[batch.length - 1]!.message, true);
       for (const item of batch) traceWrites(item);
+      // A backlog (after an outage) drains in batch-sized inserts, one after another.
+      if (this.batchedEvents >= this.options.batchSize) void this.flush();
+      else if (this.batch.length > 0 && !this.timer) this.timer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
     } catch (error) {
       this.options.metrics?.taskEventBatchDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
       if (channel !== this.channel) return;

@@ -115,6 +115,24 @@ describe('logger: task events into task_logs', () => {
     await eventually(async () => ((await channel.checkQueue(queue)).messageCount === 0 ? true : undefined), 5_000, 25);
   });
 
+  it('drains a backlog of many-event messages in batch-sized inserts, past the parameter limit of one statement', async () => {
+    // As after an outage: 60 messages of 200 events (12,000 events, 96,000 values) wait before the consumer starts.
+    await channel.assertExchange(exchange, 'topic', { durable: true });
+    await channel.assertQueue(queue, { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${queue}.dlq` } });
+    await channel.bindQueue(queue, exchange, '#');
+    const correlationId = randomUUID();
+    for (let message = 0; message < 60; message++) {
+      publish(Array.from({ length: 200 }, (_, index) => newEvent(correlationId, message * 200 + index)));
+    }
+    await eventually(async () => ((await channel.checkQueue(queue)).messageCount === 60 ? true : undefined), 5_000, 25);
+    const { metrics } = await consumer({ batchSize: 500, flushIntervalMs: 50 });
+    await waitForRows(correlationId, 12_000, 30_000);
+    assert.equal((await rowsFor(correlationId)).length, 12_000);
+    const batches = await metrics.registry.getSingleMetricAsString('flowgate_task_event_batch_duration_seconds');
+    assert.doesNotMatch(batches, /outcome="error"[^\n]*_count|_count\{[^}]*outcome="error"[^}]*\} [1-9]/, 'no insert failed');
+    await eventually(async () => ((await channel.checkQueue(queue)).messageCount === 0 ? true : undefined), 5_000, 25);
+  });
+
   describe('through a Postgres outage (TCP proxy in front of the real server)', () => {
     let proxy: TcpProxy;
     let proxiedDb: Database;

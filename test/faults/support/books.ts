@@ -83,8 +83,16 @@ export async function checkBooks(system: TestSystem, sent: Sent[], settleMs = 90
     },
     60_000,
     500,
-  ).catch((error: unknown) => {
-    throw new Error(`task_logs is missing terminal events: ${String(error)}`);
+  ).catch(async (error: unknown) => {
+    const missing = await sql<{ task_id: string; events: string | null }>(
+      `SELECT r.task_id, string_agg(l.service_name || '.' || l.event, ',' ORDER BY l.created_at) AS events
+         FROM unnest($1::text[]) AS r(task_id) LEFT JOIN task_logs l ON l.task_id = r.task_id
+        GROUP BY r.task_id
+       HAVING count(*) FILTER (WHERE l.event = 'end' AND l.service_name IN ('api', 'worker')) = 0`,
+      [ids],
+    );
+    const sample = missing.slice(0, 5).map((row) => `${row.task_id}: ${row.events ?? 'no events'}`);
+    throw new Error(`task_logs is missing terminal events of ${missing.length} of ${ids.length} tasks (${sample.join('; ')}): ${String(error)}`);
   });
 
   for (const [name, child] of system.children) {

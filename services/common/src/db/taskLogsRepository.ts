@@ -15,6 +15,9 @@ export interface ListTaskLogsQuery {
   offset: number;
 }
 
+/** Eight columns a row: 2,000 rows stay well under PostgreSQL's parameter limit. */
+const ROWS_PER_STATEMENT = 2_000;
+
 export function createTaskLogsRepository(db: Knex) {
   const table = () => db('task_logs');
 
@@ -24,8 +27,18 @@ export function createTaskLogsRepository(db: Knex) {
       if (events.length === 0) return 0;
       return withDatabase(async () => {
         const rows = events.map(({ trace: _trace, ...row }) => row);
-        const inserted = await table().insert(rows).onConflict('event_id').ignore().returning('id');
-        return inserted.length;
+        if (rows.length <= ROWS_PER_STATEMENT) {
+          return (await table().insert(rows).onConflict('event_id').ignore().returning('id')).length;
+        }
+        // PostgreSQL takes at most 65,535 parameters a statement: large batches go in chunks, in one transaction.
+        return db.transaction(async (transaction) => {
+          let inserted = 0;
+          for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+            const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+            inserted += (await transaction('task_logs').insert(chunk).onConflict('event_id').ignore().returning('id')).length;
+          }
+          return inserted;
+        });
       });
     },
 
