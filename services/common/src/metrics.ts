@@ -74,7 +74,7 @@ export function createMetrics(service: string) {
     }),
     taskEventsPublished: new Counter({
       name: 'flowgate_task_events_published_total',
-      help: 'Task events confirmed by RabbitMQ (published), or dropped because the outage buffer was full.',
+      help: 'Task events confirmed by RabbitMQ (published), returned unrouted and re-sent (returned), or dropped because the outage buffer was full (dropped).',
       labelNames: ['outcome'] as const,
       registers,
     }),

@@ -97,6 +97,29 @@ describe('TaskEventPublisher over real RabbitMQ', () => {
     }
   });
 
+  it('re-sends events no queue took (returned, not silently dropped) until a queue is bound', async () => {
+    const lonely = uniqueName('events_unbound');
+    const early = new TaskEventPublisher({ connection, exchange: lonely, service: 'worker', logger: silentLogger });
+    try {
+      await until(() => connection.isConnected, 'connected');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      early.emit(input(7));
+      // Nothing is bound yet: the broker returns the message; bind a queue while it waits to be re-sent.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const channel = await observer.createChannel();
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      await channel.bindQueue(queue, lonely, '#');
+      const arrived: TaskEvent[] = [];
+      await channel.consume(queue, (message) => message && arrived.push(...(JSON.parse(message.content.toString()) as TaskEvent[])), { noAck: true });
+      await until(() => arrived.length === 1, 'the returned event arrives once a queue is bound');
+      assert.equal(arrived[0]!.description, 'event 7');
+      await channel.deleteExchange(lonely);
+      await channel.close();
+    } finally {
+      await early.close();
+    }
+  });
+
   it('buffers events while RabbitMQ is unreachable, without throwing, and flushes them in order on reconnect', async () => {
     await until(() => connection.isConnected, 'connected');
     proxy.cut();

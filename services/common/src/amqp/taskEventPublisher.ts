@@ -20,6 +20,9 @@ export interface TaskEventPublisherOptions {
   metrics?: Pick<Metrics, 'taskEventsPublished'>;
 }
 
+/** How long returned events wait before going out again (their queue is being declared, or the broker is stopping). */
+const RETURN_RETRY_MS = 1_000;
+
 export interface TaskEventInput {
   correlation_id: string;
   task_id: string;
@@ -125,7 +128,9 @@ export class TaskEventPublisher {
         this.options.exchange,
         `${this.options.service}.events`,
         Buffer.from(JSON.stringify(batch)),
-        { persistent: true, contentType: 'application/json', messageId: batch[0]!.event_id },
+        // mandatory: a message no queue takes (the logger's queue not declared yet, or a queue
+        // stopping with the broker) comes back to us instead of being confirmed and dropped.
+        { persistent: true, mandatory: true, contentType: 'application/json', messageId: batch[0]!.event_id },
         (error) => {
           this.inFlight -= batch.length;
           if (!error) {
@@ -145,9 +150,21 @@ export class TaskEventPublisher {
     }
   }
 
+  /** The broker confirms a returned message too, so its events are re-sent from here, after a pause. */
+  private onReturned(content: Buffer): void {
+    const events = JSON.parse(content.toString('utf8')) as TaskEvent[];
+    this.options.logger.debug({ events: events.length }, 'task events not routed to any queue; re-sending');
+    this.options.metrics?.taskEventsPublished.inc({ outcome: 'returned' }, events.length);
+    setTimeout(() => {
+      for (const event of events) this.enqueue(event);
+      this.flushSoon(this.batchWindowMs);
+    }, RETURN_RETRY_MS).unref();
+  }
+
   private async openChannel(model: ChannelModel): Promise<void> {
     const channel = await model.createConfirmChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'task event channel error'));
+    channel.on('return', (message: { content: Buffer }) => this.onReturned(message.content));
     channel.on('close', () => {
       if (this.channel !== channel) return;
       this.channel = undefined;
