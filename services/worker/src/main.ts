@@ -41,7 +41,7 @@ const config = parseEnvOrExit(
     ...postgresEnv,
     ...jobEnv,
     ...metricsEnv(9101),
-    WORKER_CONCURRENCY: positiveIntSchema.default(32),
+    WORKER_CONCURRENCY: positiveIntSchema.default(64),
     OUTAGE_RETRY_DELAY_MS: positiveIntSchema.default(2_000),
     WORKER_LOCK_DURATION_MS: positiveIntSchema.default(30_000),
     WORKER_STALLED_INTERVAL_MS: positiveIntSchema.default(15_000),

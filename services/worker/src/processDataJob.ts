@@ -14,10 +14,13 @@ import {
 } from '@flowgate/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 
+/** Longest a job waits for its last event to be confirmed; an outage must not hold jobs. */
+const TERMINAL_EVENT_WAIT_MS = 2_000;
+
 export interface ProcessDataJobDeps {
   rpc: Pick<RpcClient, 'call'>;
   records: Pick<RecordsRepository, 'upsertFinal'>;
-  events: Pick<TaskEventPublisher, 'emit'>;
+  events: Pick<TaskEventPublisher, 'emit' | 'emitConfirmed'>;
   rpcQueue: string;
   rpcTimeoutMs: number;
   /** How long a job waits while a dependency is down; such waits do not use up attempts. */
@@ -88,7 +91,8 @@ export function createProcessDataJob(deps: ProcessDataJobDeps) {
       }
       throw error;
     }
-    deps.events.emit({ ...event, event: 'end', description });
+    // Confirmed before BullMQ marks the job done, so a worker killed right after cannot lose it.
+    await deps.events.emitConfirmed({ ...event, event: 'end', description }, TERMINAL_EVENT_WAIT_MS);
     return reply.outcome;
   };
 }

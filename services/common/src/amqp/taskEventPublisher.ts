@@ -49,6 +49,8 @@ export class TaskEventPublisher {
   private readonly buffer: TaskEvent[] = [];
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** emitConfirmed callers, by event id. */
+  private readonly waiters = new Map<string, () => void>();
   private readonly bufferLimit: number;
   private readonly batchWindowMs: number;
   private readonly maxBatch: number;
@@ -62,9 +64,35 @@ export class TaskEventPublisher {
   }
 
   emit(input: TaskEventInput): void {
+    this.emitEvent(input);
+  }
+
+  /**
+   * Emits, then waits until the broker has confirmed the event, or `timeoutMs`
+   * has passed (an outage must not hold the caller; the event still goes out
+   * later). For the last event of a unit of work that is about to be marked
+   * done elsewhere, so a crash right after cannot lose it.
+   */
+  async emitConfirmed(input: TaskEventInput, timeoutMs: number): Promise<void> {
+    const eventId = this.emitEvent(input);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(eventId);
+        resolve();
+      }, timeoutMs);
+      this.waiters.set(eventId, () => {
+        this.waiters.delete(eventId);
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private emitEvent(input: TaskEventInput): string {
     const trace = injectTraceContext();
+    const eventId = randomUUID();
     this.enqueue({
-      event_id: randomUUID(),
+      event_id: eventId,
       service_name: this.options.service,
       created_at: new Date().toISOString(),
       ...input,
@@ -72,6 +100,7 @@ export class TaskEventPublisher {
     });
     if (this.buffer.length >= this.maxBatch) this.flushSoon(0);
     else this.flushSoon(this.batchWindowMs);
+    return eventId;
   }
 
   /** Events not yet handed to the broker. */
@@ -135,6 +164,7 @@ export class TaskEventPublisher {
           this.inFlight -= batch.length;
           if (!error) {
             this.options.metrics?.taskEventsPublished.inc({ outcome: 'published' }, batch.length);
+            if (this.waiters.size > 0) for (const event of batch) this.waiters.get(event.event_id)?.();
             return;
           }
           // Nacked, or the channel closed before the broker confirmed: send them again later.
