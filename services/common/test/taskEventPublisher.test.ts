@@ -120,6 +120,22 @@ describe('TaskEventPublisher over real RabbitMQ', () => {
     }
   });
 
+  it('emitConfirmed resolves once the broker has the event, and after its timeout while the broker is away', async () => {
+    await until(() => connection.isConnected, 'connected');
+    await publisher.emitConfirmed(input(41), 5_000);
+    assert.equal(publisher.unconfirmed, 0, 'nothing of ours is still awaiting a confirm');
+    await until(() => received.some((item) => item.event.description === 'event 41'), 'the confirmed event is in the queue');
+
+    proxy.cut();
+    await until(() => !connection.isConnected, 'disconnect noticed');
+    const started = Date.now();
+    await publisher.emitConfirmed(input(42), 300);
+    assert.ok(Date.now() - started >= 280, 'waited for its timeout');
+    assert.equal(publisher.buffered, 1, 'the event stays buffered for later');
+    proxy.restore();
+    await until(() => received.some((item) => item.event.description === 'event 42'), 'sent after reconnecting');
+  });
+
   it('buffers events while RabbitMQ is unreachable, without throwing, and flushes them in order on reconnect', async () => {
     await until(() => connection.isConnected, 'connected');
     proxy.cut();
