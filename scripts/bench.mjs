@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { ROOT, NODE } from './lib/prerequisites.mjs';
+import { removeRunResources } from './lib/runResources.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -232,40 +233,19 @@ async function cleanup() {
     await system.stop().catch(() => undefined);
   }
   await pgFloor.end().catch(() => undefined);
-  try {
-    const connection = amqpConnection ?? (await amqp.connect(RABBITMQ_URL));
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    for (const queue of [RUN_ENV.RPC_QUEUE, `${RUN_ENV.RPC_QUEUE}.dlq`, RUN_ENV.TASK_LOGS_QUEUE, `${RUN_ENV.TASK_LOGS_QUEUE}.dlq`, `${RUN}_floor_rpc`]) {
-      await channel.deleteQueue(queue).catch(() => undefined);
-    }
-    await channel.deleteExchange(RUN_ENV.TASK_EVENTS_EXCHANGE).catch(() => undefined);
-    await connection.close().catch(() => undefined);
-  } catch (error) {
-    log(`rabbitmq cleanup failed: ${error.message}`);
-  }
-  try {
-    const client = redis ?? new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${RUN}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await client.unlink(...keys);
-    } while (cursor !== '0');
-    client.disconnect();
-  } catch (error) {
-    log(`redis cleanup failed: ${error.message}`);
-  }
-  try {
-    const admin = new URL(benchDbUrl);
-    admin.pathname = '/postgres';
-    const client = new pg.Client({ connectionString: admin.toString() });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "flowgate_${RUN}" WITH (FORCE)`);
-    await client.end();
-  } catch (error) {
-    log(`postgres cleanup failed: ${error.message}`);
-  }
+  await amqpConnection?.close().catch(() => undefined);
+  redis?.disconnect();
+  await removeRunResources(
+    {
+      databaseUrl: benchDbUrl,
+      rabbitmqUrl: RABBITMQ_URL,
+      queues: [RUN_ENV.RPC_QUEUE, RUN_ENV.TASK_LOGS_QUEUE, `${RUN}_floor_rpc`],
+      exchanges: [RUN_ENV.TASK_EVENTS_EXCHANGE],
+      redisUrl: REDIS_URL,
+      redisPrefix: RUN,
+    },
+    log,
+  );
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {

@@ -15,6 +15,7 @@ import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { startSystem } from './lib/system.mjs';
 import { ROOT } from './lib/prerequisites.mjs';
+import { removeRunResources } from './lib/runResources.mjs';
 
 const log = (message) => console.log(`[dashboards] ${new Date().toISOString().slice(11, 19)} ${message}`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -38,7 +39,7 @@ mkdirSync(runDir, { recursive: true });
 const ports = { api: await freePort(), nginx: await freePort(), worker: await freePort(), processor: await freePort(), logger: await freePort() };
 const prefix = `render_${runId}`;
 const env = {
-  DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/flowgate_dashboards',
+  DATABASE_URL: `postgres://postgres@127.0.0.1:5432/flowgate_${prefix}`,
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   RABBITMQ_URL: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
   RPC_QUEUE: `${prefix}_data_queue`,
@@ -240,6 +241,17 @@ async function main() {
   } finally {
     prometheus.kill('SIGTERM');
     await system.stop();
+    await removeRunResources(
+      {
+        databaseUrl: env.DATABASE_URL,
+        rabbitmqUrl: env.RABBITMQ_URL,
+        queues: [env.RPC_QUEUE, env.TASK_LOGS_QUEUE],
+        exchanges: [env.TASK_EVENTS_EXCHANGE],
+        redisUrl: env.REDIS_URL,
+        redisPrefix: prefix,
+      },
+      log,
+    );
   }
 }
 
