@@ -13,11 +13,11 @@
 // Prints a Markdown table and writes bench/results/<date>.json. See docs/performance.md.
 import { fork, execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem, release, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import autocannon from 'autocannon';
+import { freePort } from './lib/freePort.mjs';
 import { ROOT, NODE } from './lib/prerequisites.mjs';
 import { removeRunResources } from './lib/runResources.mjs';
 
@@ -76,16 +76,6 @@ const JOB_OPTIONS = jobOptionsFrom({
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return null;

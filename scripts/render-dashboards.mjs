@@ -8,12 +8,12 @@
 // panels with vega-lite in the dashboard's own grid. Not part of `npm test`.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { startSystem } from './lib/system.mjs';
+import { freePort } from './lib/freePort.mjs';
 import { ROOT } from './lib/prerequisites.mjs';
 import { removeRunResources } from './lib/runResources.mjs';
 
@@ -21,16 +21,6 @@ const log = (message) => console.log(`[dashboards] ${new Date().toISOString().sl
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const LOAD_SECONDS = Number(process.env.RENDER_LOAD_SECONDS ?? 150);
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const runId = Date.now().toString(36);
 const runDir = join(ROOT, '.run', 'dashboards');

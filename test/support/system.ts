@@ -1,21 +1,11 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/lib/freePort.mjs';
 import { startSystem, type RunningSystem, type ServiceName, type SystemPorts } from '../../scripts/lib/system.mjs';
 import { RUN_ID, serviceEnv } from './testEnv.js';
 
 export type { RunningSystem };
 
-/** A port nothing listens on right now (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 export interface TestSystem extends RunningSystem {
   env: Record<string, string>;

@@ -45,30 +45,33 @@ const optionalJson = (value: unknown) => (value === undefined || value === null 
 const INSERT_RECORD = `INSERT INTO data_records (task_id, mode, payload, description, task_status, outcome, error)
   VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb)`;
 
+type FinalRecord = NewRecord & { task_status: TaskStatus; outcome: Outcome | null; error: TaskError | null };
+
+/** Bindings for {@link INSERT_RECORD}, in its column order. */
+function rowValues(record: FinalRecord) {
+  return [
+    record.task_id,
+    record.mode,
+    jsonValue(record.payload),
+    record.description,
+    record.task_status,
+    optionalJson(record.outcome),
+    optionalJson(record.error),
+  ];
+}
+
 export function createRecordsRepository(db: Knex) {
   const table = () => db<DataRecord>('data_records');
 
   return {
     /** A finished sync request: one row, written once. */
-    async insertFinished(record: NewRecord & { task_status: TaskStatus; outcome: Outcome | null; error: TaskError | null }) {
-      await withDatabase(() =>
-        db.raw(INSERT_RECORD, [
-          record.task_id,
-          record.mode,
-          jsonValue(record.payload),
-          record.description,
-          record.task_status,
-          optionalJson(record.outcome),
-          optionalJson(record.error),
-        ]),
-      );
+    async insertFinished(record: FinalRecord) {
+      await withDatabase(() => db.raw(INSERT_RECORD, rowValues(record)));
     },
 
     /** An accepted async request, before its job exists, so Postgres knows every task id ever answered 202. */
     async insertProcessing(record: NewRecord) {
-      await withDatabase(() =>
-        db.raw(INSERT_RECORD, [record.task_id, record.mode, jsonValue(record.payload), record.description, 'Processing', null, null]),
-      );
+      await withDatabase(() => db.raw(INSERT_RECORD, rowValues({ ...record, task_status: 'Processing', outcome: null, error: null })));
     },
 
     /**
@@ -76,24 +79,15 @@ export function createRecordsRepository(db: Knex) {
      * re-delivered job updates its row instead of adding one; a Success is never
      * overwritten by a later attempt's failure.
      */
-    async upsertFinal(record: NewRecord & { task_status: 'Success' | 'Failed'; outcome: Outcome | null; error: TaskError | null }) {
+    async upsertFinal(record: FinalRecord & { task_status: 'Success' | 'Failed' }) {
       await withDatabase(() =>
         db.raw(
-          `INSERT INTO data_records (task_id, mode, payload, description, task_status, outcome, error)
-           VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb)
+          `${INSERT_RECORD}
            ON CONFLICT (task_id) DO UPDATE
              SET task_status = EXCLUDED.task_status, outcome = EXCLUDED.outcome,
                  error = EXCLUDED.error, updated_at = now()
              WHERE data_records.task_status <> 'Success'`,
-          [
-            record.task_id,
-            record.mode,
-            jsonValue(record.payload),
-            record.description,
-            record.task_status,
-            optionalJson(record.outcome),
-            optionalJson(record.error),
-          ],
+          rowValues(record),
         ),
       );
     },

@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 
 const tracer = trace.getTracer('flowgate');
 
@@ -30,21 +30,45 @@ export async function flushTracing(): Promise<void> {
  * span becomes its child. A no-op span when tracing is off.
  */
 export function tracedSend<T>(destination: string, messageId: string, send: (carrier: Record<string, string>) => Promise<T>): Promise<T> {
-  const attributes = {
+  const attributes = bullmqAttributes('send', destination, messageId);
+  return tracer.startActiveSpan(`send ${destination}`, { kind: SpanKind.PRODUCER, attributes }, (span) =>
+    settleSpan(span, () => send(injectTraceContext())),
+  );
+}
+
+/** The consumer side of {@link tracedSend}: runs `work` in a span whose parent is the context the message carried. */
+export function tracedReceive<T>(
+  destination: string,
+  messageId: string,
+  carrier: Record<string, string>,
+  attributes: Record<string, string | number>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const spanAttributes = { ...bullmqAttributes('process', destination, messageId), ...attributes };
+  return tracer.startActiveSpan(`process ${destination}`, { kind: SpanKind.CONSUMER, attributes: spanAttributes }, parent, (span) =>
+    settleSpan(span, work),
+  );
+}
+
+function bullmqAttributes(operation: 'send' | 'process', destination: string, messageId: string) {
+  return {
     'messaging.system': 'bullmq',
-    'messaging.operation.type': 'send',
+    'messaging.operation.type': operation,
     'messaging.destination.name': destination,
     'messaging.message.id': messageId,
   };
-  return tracer.startActiveSpan(`send ${destination}`, { kind: SpanKind.PRODUCER, attributes }, async (span) => {
-    try {
-      return await send(injectTraceContext());
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+}
+
+/** Runs `work`, records a failure on `span`, and ends the span either way. */
+async function settleSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
 }
