@@ -74,7 +74,8 @@ export async function startSystem(options) {
   const stop = async (signal = 'SIGTERM') => {
     for (const name of STOP_ORDER) {
       const child = children.get(name);
-      if (child) await stopOne(child, signal);
+      // nginx stops at once on SIGTERM; SIGQUIT is its graceful stop, finishing requests in flight.
+      if (child) await stopOne(child, name === 'nginx' && signal === 'SIGTERM' ? 'SIGQUIT' : signal);
     }
   };
 

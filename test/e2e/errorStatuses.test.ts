@@ -141,6 +141,12 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
     }
     const trace = await rawHttp(system.urls.nginx, 'TRACE /api/v1/data/process HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assertProblem(asTestResponse(trace), 405);
+    assert.ok(trace.headers.allow, 'nginx names the methods it allows');
+    for (const [method, path] of [['POST', '/health'], ['DELETE', '/metrics'], ['PUT', '/'], ['POST', '/api/v1/openapi.json']] as const) {
+      const response = await request(`${system.urls.api}${path}`, { method });
+      assertProblem(response, 405);
+      assert.equal(response.headers.get('allow'), 'GET');
+    }
   });
 
   it('task ids are case-insensitive and answered in lower case', async () => {

@@ -53,4 +53,24 @@ describe('graceful shutdown of the api', () => {
     assertProblem(down, 503, /not reachable/);
     assert.equal(down.headers.get('retry-after'), '1');
   });
+
+  it('stopping the whole system (as Ctrl-C on npm start does) lets a request in flight through nginx finish', async function () {
+    this.timeout(60_000);
+    // No processor yet: the request waits in the api until one appears, after the stop has begun.
+    const stoppable = await startTestSystem('stop-in-flight', { only: ['api'], env: { RPC_TIMEOUT_MS: '8000' } });
+    const inFlight = request(`${stoppable.urls.nginx}/api/v1/data/process`, { json: { payload: 'drain me', description: 'uppercase' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stopping = stopTestSystem(stoppable);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const late = await startTestSystem('stop-in-flight-processor', { env: stoppable.env, only: ['processor'], nginx: false });
+    try {
+      const response = await inFlight;
+      assert.equal(response.status, 200, response.text);
+      assert.equal((response.body as any).outcome.result, 'DRAIN ME');
+      await stopping;
+      for (const [name, child] of stoppable.children) assert.notEqual(child.exitCode ?? child.signalCode, null, `${name} stopped`);
+    } finally {
+      await stopTestSystem(late);
+    }
+  });
 });

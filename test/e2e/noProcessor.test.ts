@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { eventually, request } from '../support/http.js';
+import { AUTHORIZATION } from '../support/testEnv.js';
 import { startTestSystem, stopTestSystem, type TestSystem } from '../support/system.js';
 import { assertProblem, pollUntilFinished, recordCount } from './helpers.js';
 
@@ -82,6 +83,11 @@ describe('without a processor (RPC timeout)', () => {
       assert.equal(poll.headers.get('retry-after'), '1');
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    // Its record cannot be deleted while it runs (the worker would write it back): 409, and it stays.
+    const refused = await request(`${api}/database/records/${heldTask}`, { method: 'DELETE', headers: AUTHORIZATION });
+    assertProblem(refused, 409, /still processing/);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal((await request(`${api}/database/records/${heldTask}`)).status, 200);
   });
 
   it('once a processor starts: the held task ends Success, and the keyed request runs (200), then replays', async function () {

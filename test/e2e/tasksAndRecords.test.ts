@@ -101,6 +101,20 @@ describe('async polling, records and logs', () => {
       assertProblem(await request(`${api}/database/records/${taskId}`, { method: 'DELETE', headers: AUTHORIZATION }), 404);
     });
 
+    it('deleting a finished async record also forgets its job: the poll is 404 too', async () => {
+      const accepted = await request(`${api}/data/process-async`, { json: { payload: 'forget me', description: 'uppercase' } });
+      const taskId = (accepted.body as any).task_id as string;
+      await pollUntilFinished(api, taskId);
+      assert.equal((await request(`${api}/database/records/${taskId}`, { method: 'DELETE', headers: AUTHORIZATION })).status, 204);
+      assertProblem(await request(`${api}/data/process-async/${taskId}`), 404);
+    });
+
+    it('a NUL in a log filter is a 422, not a failed query', async () => {
+      for (const query of ['task_id=%00', 'correlation_id=a%00b']) {
+        assertProblem(await request(`${api}/database/logs?${query}`), 422, /NUL/);
+      }
+    });
+
     it('pages with limit/offset/total, newest first, and filters by status', async () => {
       const marker = randomUUID();
       for (let i = 0; i < 5; i++) {

@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
-import type { Logger, Metrics, RecordsRepository, TaskLogsRepository } from '@flowgate/common';
+import type { InFlight, Logger, Metrics, RecordsRepository, TaskLogsRepository } from '@flowgate/common';
 import { bodyParserErrors, jsonBody } from './bodyParsing.js';
 import type { DataService } from './dataService.js';
 import { sendResult } from './httpResult.js';
@@ -9,6 +9,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { problemResult, problems, toProblemError } from './problem.js';
 import { dataRoutes } from './routes/data.js';
 import { databaseRoutes } from './routes/database.js';
+import { allowOnly } from './routes/allowOnly.js';
 import { docsRoutes } from './routes/docs.js';
 import { systemRoutes, type ReadinessChecks } from './routes/system.js';
 
@@ -27,7 +28,9 @@ export interface AppDeps {
   /** Middleware run before every route (authentication, rate limits, headers). */
   guards?: RequestHandler[];
   requireDeletePermission?: RequestHandler;
+  forgetJob?: (taskId: string) => Promise<void>;
   callerScope?: (request: Request) => string;
+  inFlight: InFlight;
   /** Which proxies' X-Forwarded-For to believe (express `trust proxy`). */
   trustProxy?: string;
 }
@@ -48,6 +51,7 @@ export function createApp(deps: AppDeps): Express {
   app.get(`${API_BASE_PATH}/openapi.json`, (_request, response) => {
     response.json(openApi);
   });
+  app.all(`${API_BASE_PATH}/openapi.json`, allowOnly('GET'));
   app.use(`${API_BASE_PATH}/docs`, docsRoutes(`${API_BASE_PATH}/openapi.json`));
 
   app.use(
@@ -59,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
       basePath: API_BASE_PATH,
       jsonBody: jsonBody(deps.bodyLimitBytes),
       logger: deps.logger,
+      inFlight: deps.inFlight,
     }),
   );
 
@@ -68,6 +73,7 @@ export function createApp(deps: AppDeps): Express {
       records: deps.records,
       taskLogs: deps.taskLogs,
       ...(deps.requireDeletePermission ? { requireDeletePermission: deps.requireDeletePermission } : {}),
+      ...(deps.forgetJob ? { forgetJob: deps.forgetJob } : {}),
     }),
   );
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import {
   AmqpConnection,
+  InFlight,
   commonEnv,
   createDatabase,
   createLogger,
@@ -82,6 +83,7 @@ const rateLimit = createRateLimit({
   openPaths,
 });
 
+const inFlight = new InFlight();
 const app = createApp({
   dataService: createDataService({
     rpc,
@@ -107,8 +109,12 @@ const app = createApp({
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   version,
   trustProxy: config.TRUST_PROXY,
+  inFlight,
   guards: [securityHeaders(), auth.guardAll(config.REQUIRE_API_KEY === 'true', openPaths), ...(rateLimit ? [rateLimit] : [])],
   requireDeletePermission: auth.requireForDelete,
+  forgetJob: async (taskId) => {
+    await queue.remove(taskId);
+  },
   callerScope: (request) => callerOf(request) ?? 'anonymous',
   ready: async () => {
     const [redisOk, postgresOk] = await Promise.all([
@@ -128,6 +134,8 @@ onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+  // Sockets can close (the client or nginx left) while their handlers still wait on RPC or the database.
+  await inFlight.idle();
   stopDepth();
   rpc.close();
   await events.close();

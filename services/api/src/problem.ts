@@ -36,7 +36,7 @@ export const problems = {
   notFound: (detail: string) => new ProblemError(404, 'not-found', 'Not Found', detail),
   methodNotAllowed: (detail: string, allow: string) =>
     new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', detail, {}, { Allow: allow }),
-  conflict: (detail: string) => new ProblemError(409, 'request-in-progress', 'Request In Progress', detail),
+  conflict: (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail, {}, { 'Retry-After': '1' }),
   tooLarge: (detail: string) => new ProblemError(413, 'payload-too-large', 'Payload Too Large', detail),
   unsupportedMediaType: (detail: string) => new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', detail),
   validation: (detail: string, errors: Array<{ pointer: string; detail: string }>) =>

@@ -19,3 +19,4 @@ export * from './http/serviceServer.js';
 export * from './queueDepth.js';
 export * from './tracing/traceContext.js';
 export * from './jobOptions.js';
+export * from './inFlight.js';

@@ -105,8 +105,12 @@ describe('Postgres repositories (this run\'s database)', () => {
       await records.deleteIfProcessing(finished);
       assert.equal(await records.get(processing), undefined);
       assert.ok(await records.get(finished));
-      assert.equal(await records.delete(finished), true);
-      assert.equal(await records.delete(finished), false);
+      assert.equal(await records.delete(finished), 'deleted');
+      assert.equal(await records.delete(finished), 'missing');
+      const running = randomUUID();
+      await records.insertProcessing({ task_id: running, mode: 'async', payload: 1, description: 'echo' });
+      assert.equal(await records.delete(running), 'processing', 'a running task keeps its row');
+      assert.ok(await records.get(running));
     });
 
     it('turns an unreachable database into DependencyUnavailableError', async () => {

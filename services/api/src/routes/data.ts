@@ -1,4 +1,4 @@
-import { dataRequestSchema, errorMessage, type Logger } from '@flowgate/common';
+import { dataRequestSchema, errorMessage, type InFlight, type Logger } from '@flowgate/common';
 import { Router, type Request, type RequestHandler } from 'express';
 import { rawBodyOf } from '../bodyParsing.js';
 import type { DataService } from '../dataService.js';
@@ -18,6 +18,8 @@ export interface DataRoutesDeps {
   logger: Logger;
   /** Content-type, size and UTF-8 checks plus JSON parsing, for the POST routes. */
   jsonBody: RequestHandler[];
+  /** Tracks running POSTs so shutdown waits for them before closing the clients they use. */
+  inFlight: InFlight;
 }
 
 export function dataRoutes(deps: DataRoutesDeps): Router {
@@ -30,7 +32,7 @@ export function dataRoutes(deps: DataRoutesDeps): Router {
   const idempotentPost = (template: string, handle: (request: Request) => Promise<HttpResult>) =>
     route(async (request) => {
       const run = () =>
-        handle(request).catch((error: unknown) => {
+        deps.inFlight.run(() => handle(request)).catch((error: unknown) => {
           const problem = toProblemError(error);
           // Logged here, inside the request's span, so the line carries its trace id.
           if (problem.status >= 500) deps.logger.warn({ err: errorMessage(error), status: problem.status, path: template }, 'request failed');

@@ -17,10 +17,13 @@ export const listRecordsQuerySchema = z.strictObject({
   status: z.enum(['Processing', 'Success', 'Failed']).optional().describe('Only records with this task_status.'),
 });
 
+// PostgreSQL text cannot hold NUL, so such a filter can match nothing and would fail the query.
+const logFilter = z.string().min(1).max(255).refine((value) => !value.includes('\u0000'), 'must not contain NUL (U+0000)');
+
 export const listLogsQuerySchema = z.strictObject({
   ...pagingQuery,
-  correlation_id: z.string().min(1).max(255).optional().describe('Only events of this RPC correlation id.'),
-  task_id: z.string().min(1).max(255).optional().describe('Only events of this task.'),
+  correlation_id: logFilter.optional().describe('Only events of this RPC correlation id.'),
+  task_id: logFilter.optional().describe('Only events of this task.'),
 });
 
 export interface DatabaseRoutesDeps {
@@ -28,6 +31,8 @@ export interface DatabaseRoutesDeps {
   taskLogs: Pick<TaskLogsRepository, 'list'>;
   /** Guards DELETE (API key check); a no-op passthrough when unset. */
   requireDeletePermission?: RequestHandler;
+  /** Removes a deleted task's finished job from the queue store, so polls agree with the records. */
+  forgetJob?: (taskId: string) => Promise<void>;
 }
 
 export function databaseRoutes(deps: DatabaseRoutesDeps): Router {
@@ -54,7 +59,11 @@ export function databaseRoutes(deps: DatabaseRoutesDeps): Router {
     ...(deps.requireDeletePermission ? [deps.requireDeletePermission] : []),
     route(async (request) => {
       const taskId = taskIdParam(request);
-      if (!isTaskId(taskId) || !(await deps.records.delete(taskId))) throw notFound(taskId);
+      const outcome = isTaskId(taskId) ? await deps.records.delete(taskId) : 'missing';
+      if (outcome === 'missing') throw notFound(taskId);
+      if (outcome === 'processing') throw problems.conflict('the task is still processing; delete its record once it has finished');
+      // Redis would otherwise keep answering polls for the task until the job expires.
+      await deps.forgetJob?.(taskId).catch(() => undefined);
       return { status: 204, body: null };
     }),
   );

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { Router } from 'express';
 import { route } from '../httpResult.js';
+import { allowOnly } from './allowOnly.js';
 
 export type ReadinessChecks = () => Promise<Record<string, boolean>>;
 
@@ -49,6 +50,8 @@ export function systemRoutes(deps: { registry: Registry; ready: ReadinessChecks;
       next(error);
     }
   });
+
+  for (const path of ['/', '/health', '/ready', '/metrics']) router.all(path, allowOnly('GET'));
 
   return router;
 }

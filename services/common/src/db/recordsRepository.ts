@@ -107,8 +107,15 @@ export function createRecordsRepository(db: Knex) {
       });
     },
 
-    async delete(taskId: string): Promise<boolean> {
-      return withDatabase(async () => (await table().where({ task_id: taskId }).delete()) > 0);
+    /**
+     * Deletes a finished record. A task still Processing is left alone: its worker
+     * would write the row back when it finishes.
+     */
+    async delete(taskId: string): Promise<'deleted' | 'processing' | 'missing'> {
+      return withDatabase(async () => {
+        if ((await table().where({ task_id: taskId }).whereNot({ task_status: 'Processing' }).delete()) > 0) return 'deleted';
+        return (await table().where({ task_id: taskId }).first('task_id')) ? 'processing' : 'missing';
+      });
     },
 
     /**
