@@ -184,6 +184,7 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
             '204': { description: 'Deleted.' },
             '401': problem('No API key, or a wrong one.'),
             '404': problem('No such record.'),
+            '409': problem('The task is still Processing; delete its record once it has finished.'),
           },
         },
       },
