@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
-import type { InFlight, Logger, Metrics, RecordsRepository, TaskLogsRepository } from '@flowgate/common';
+import type { InFlight, Logger, Metrics, ReadinessCheck, RecordsRepository, TaskLogsRepository } from '@flowgate/common';
 import { bodyParserErrors, jsonBody } from './bodyParsing.js';
 import type { DataService } from './dataService.js';
 import { sendResult } from './httpResult.js';
@@ -11,7 +11,7 @@ import { dataRoutes } from './routes/data.js';
 import { databaseRoutes } from './routes/database.js';
 import { allowOnly } from './routes/allowOnly.js';
 import { docsRoutes } from './routes/docs.js';
-import { systemRoutes, type ReadinessChecks } from './routes/system.js';
+import { systemRoutes } from './routes/system.js';
 
 export const API_BASE_PATH = '/api/v1';
 
@@ -21,7 +21,7 @@ export interface AppDeps {
   taskLogs: Pick<TaskLogsRepository, 'list'>;
   runIdempotently: RunIdempotently;
   metrics: Pick<Metrics, 'registry' | 'httpRequests' | 'httpDuration'>;
-  ready: ReadinessChecks;
+  ready: ReadinessCheck;
   logger: Logger;
   bodyLimitBytes: number;
   version: string;

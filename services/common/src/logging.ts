@@ -9,8 +9,8 @@ export interface LoggerOptions {
 }
 
 /**
- * JSON lines on stdout. Writes are buffered and asynchronous so logging never
- * sits on a request's hot path; {@link flushLogger} drains the buffer at shutdown.
+ * JSON lines on stdout. Writes are asynchronous so logging never sits on a
+ * request's hot path; shutdown calls `logger.flush()` before exiting.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const destination = pino.destination({ dest: 1, sync: false });
@@ -27,6 +27,3 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
-export function flushLogger(logger: Logger): void {
-  logger.flush();
-}

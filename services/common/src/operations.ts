@@ -38,6 +38,3 @@ export function operationsFor(inputType: InputType): OperationName[] {
   return [...specific, ...operationsByInputType.any];
 }
 
-export function isOperationName(value: string): value is OperationName {
-  return (allOperations as readonly string[]).includes(value);
-}

@@ -1,11 +1,11 @@
+import type { ReadinessCheck } from '@flowgate/common';
 import type { Registry } from 'prom-client';
 import { Router } from 'express';
 import { route } from '../httpResult.js';
 import { allowOnly } from './allowOnly.js';
 
-export type ReadinessChecks = () => Promise<Record<string, boolean>>;
 
-export function systemRoutes(deps: { registry: Registry; ready: ReadinessChecks; version: string; basePath: string }): Router {
+export function systemRoutes(deps: { registry: Registry; ready: ReadinessCheck; version: string; basePath: string }): Router {
   const router = Router();
 
   router.get(

@@ -73,6 +73,3 @@ export async function migrateToLatest(db: Knex): Promise<string[]> {
   return applied;
 }
 
-export async function rollbackAll(db: Knex): Promise<void> {
-  await db.migrate.rollback({ migrationSource }, true);
-}
