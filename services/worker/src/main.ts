@@ -26,7 +26,7 @@ import {
   type Outcome,
   type ProcessDataJob,
 } from '@flowgate/common';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import { createProcessDataJob } from './processDataJob.js';
 import { TaskRecovery } from './taskRecovery.js';
 import { traced } from './jobTracing.js';
@@ -84,24 +84,21 @@ const worker = new Worker<ProcessDataJob, Outcome>(
   },
 );
 
-const jobStarted = new Map<string, number>();
-worker.on('active', (job) => jobStarted.set(job.id!, performance.now()));
-const finishJob = (jobId: string | undefined, status: 'completed' | 'retried' | 'failed') => {
-  const started = jobId ? jobStarted.get(jobId) : undefined;
-  if (jobId) jobStarted.delete(jobId);
+// BullMQ stamps when an attempt started (processedOn) and when the job finished, so the duration needs no state here.
+const finishJob = (job: Job, status: 'completed' | 'retried' | 'failed') => {
   metrics.jobs.inc({ queue: config.JOBS_QUEUE, status });
-  if (started !== undefined) {
-    metrics.jobDuration.observe({ queue: config.JOBS_QUEUE, status }, (performance.now() - started) / 1000);
+  if (job.processedOn !== undefined) {
+    metrics.jobDuration.observe({ queue: config.JOBS_QUEUE, status }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
   }
 };
 worker.on('completed', (job) => {
-  finishJob(job.id, 'completed');
+  finishJob(job, 'completed');
   logger.debug({ task_id: job.id }, 'job completed');
 });
 worker.on('failed', (job, error) => {
   if (!job) return;
   const final = job.finishedOn !== undefined;
-  finishJob(job.id, final ? 'failed' : 'retried');
+  finishJob(job, final ? 'failed' : 'retried');
   logger.warn({ task_id: job.id, attempt: job.attemptsMade, final, err: errorMessage(error) }, 'job attempt failed');
 });
 worker.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'worker error'));

@@ -21,8 +21,6 @@ export interface RpcCallOptions {
    * attempt could be taken for this one's.
    */
   correlationId?: string;
-  /** Extra AMQP headers, e.g. W3C trace context. */
-  headers?: Record<string, string>;
   /** Metric label; the operation requested. */
   operation?: string;
 }
@@ -89,7 +87,6 @@ export class RpcClient {
         replyTo: DIRECT_REPLY_TO,
         expiration: String(callOptions.timeoutMs),
         contentType: 'application/json',
-        headers: callOptions.headers ?? {},
       });
     } catch (error) {
       this.settle(correlationId)?.reject(

@@ -4,7 +4,6 @@ import { assertQueueWithDeadLetter, type AmqpConnection } from './connection.js'
 
 export interface RpcRequestContext {
   correlationId: string;
-  headers: Record<string, unknown>;
   queue: string;
 }
 
@@ -85,7 +84,7 @@ export class RpcServer {
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
-    const { correlationId, replyTo, headers } = message.properties;
+    const { correlationId, replyTo } = message.properties;
     let body: unknown;
     try {
       if (typeof correlationId !== 'string' || typeof replyTo !== 'string') {
@@ -101,7 +100,6 @@ export class RpcServer {
     try {
       reply = await this.options.handler(body, {
         correlationId,
-        headers: (headers ?? {}) as Record<string, unknown>,
         queue: this.options.queue,
       });
     } catch (error) {
