@@ -34,18 +34,18 @@ export function trackRabbitDepth(
   intervalMs = 5_000,
 ): () => void {
   let channel: Channel | undefined;
-  const open = async (model: ChannelModel) => {
+  let stopped = false;
+  // checkQueue on a queue not declared yet closes the channel; the connection reopens it.
+  connection.use(async (model: ChannelModel) => {
+    if (stopped) return undefined;
     const opened = await model.createChannel();
     opened.on('error', () => undefined);
     opened.on('close', () => {
-      if (channel !== opened) return;
-      channel = undefined;
-      // checkQueue on a queue not declared yet closes the channel; reopen it for the next refresh.
-      if (connection.isConnected) connection.retry(open, intervalMs);
+      if (channel === opened) channel = undefined;
     });
     channel = opened;
-  };
-  connection.use(open);
+    return opened;
+  });
   const refresh = async () => {
     for (const queue of queues) {
       if (!channel) return;
@@ -62,6 +62,7 @@ export function trackRabbitDepth(
   const timer = setInterval(() => void refresh(), intervalMs);
   timer.unref();
   return () => {
+    stopped = true;
     clearInterval(timer);
     void channel?.close().catch(() => undefined);
   };

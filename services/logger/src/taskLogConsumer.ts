@@ -70,12 +70,11 @@ export class TaskLogConsumer {
   private flushing: Promise<void> | undefined;
   private stopped = false;
   private consumerTag: string | undefined;
-  private readonly setup = (model: ChannelModel) => this.openChannel(model);
 
   constructor(private readonly options: TaskLogConsumerOptions) {}
 
   start(): void {
-    this.options.connection.use(this.setup);
+    this.options.connection.use((model) => this.openChannel(model));
   }
 
   get isReady(): boolean {
@@ -93,8 +92,8 @@ export class TaskLogConsumer {
     await channel?.close().catch(() => undefined);
   }
 
-  private async openChannel(model: ChannelModel): Promise<void> {
-    if (this.stopped) return;
+  private async openChannel(model: ChannelModel): Promise<Channel | undefined> {
+    if (this.stopped) return undefined;
     const channel = await model.createChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'task log channel error'));
     channel.on('close', () => {
@@ -104,7 +103,6 @@ export class TaskLogConsumer {
       // Unacked messages of this channel go back to the queue; forget our copies.
       this.takeBatch(Number.POSITIVE_INFINITY);
       this.clearTimer();
-      if (!this.stopped && this.options.connection.isConnected) this.options.connection.retry(this.setup);
     });
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
     await assertQueueWithDeadLetter(channel, this.options.queue);
@@ -115,6 +113,7 @@ export class TaskLogConsumer {
     const { consumerTag } = await channel.consume(this.options.queue, (message) => message && this.onMessage(channel, message));
     this.consumerTag = consumerTag;
     this.options.logger.info({ queue: this.options.queue, exchange: this.options.exchange }, 'task log consumer started');
+    return channel;
   }
 
   private onMessage(channel: Channel, message: ConsumeMessage): void {

@@ -11,7 +11,8 @@ export interface AmqpConnectionOptions {
   maxReconnectDelayMs?: number;
 }
 
-type ChannelUser = (model: ChannelModel) => Promise<void>;
+/** Opens a component's channel (and its consumers); undefined when the component no longer wants one. */
+type ChannelUser = (model: ChannelModel) => Promise<Channel | undefined>;
 
 /**
  * One AMQP connection that reconnects forever with jittered back-off. Components
@@ -60,16 +61,17 @@ export class AmqpConnection extends EventEmitter<{ connect: [ChannelModel]; disc
 
   /**
    * Runs `setup` now if connected and again after every reconnect. `setup`
-   * must create its own channel; a failure is logged and retried on the next
-   * connect, or sooner if the caller calls {@link retry}.
+   * opens its own channel and returns it: if that channel alone closes (a
+   * channel error, the connection still up) it is opened again a second later;
+   * if the connection closed, the next connect does it. A failed setup is
+   * retried after two seconds.
    */
   use(setup: ChannelUser): void {
     this.users.push(setup);
     if (this.model) this.runUser(setup, this.model);
   }
 
-  /** Re-runs a setup after its channel closed while the connection stayed up. */
-  retry(setup: ChannelUser, delayMs = 1_000): void {
+  private retry(setup: ChannelUser, delayMs: number): void {
     setTimeout(() => {
       if (this.model) this.runUser(setup, this.model);
     }, delayMs).unref();
@@ -97,10 +99,17 @@ export class AmqpConnection extends EventEmitter<{ connect: [ChannelModel]; disc
   }
 
   private runUser(setup: ChannelUser, model: ChannelModel): void {
-    setup(model).catch((error: unknown) => {
-      this.logger.error({ err: error }, 'rabbitmq channel setup failed');
-      this.retry(setup, 2_000);
-    });
+    setup(model).then(
+      (channel) =>
+        channel?.once('close', () => {
+          // Same connection still up: only this channel died. A new connection re-runs every setup itself.
+          if (this.model === model) this.retry(setup, 1_000);
+        }),
+      (error: unknown) => {
+        this.logger.error({ err: error }, 'rabbitmq channel setup failed');
+        this.retry(setup, 2_000);
+      },
+    );
   }
 }
 

@@ -43,10 +43,9 @@ export class RpcClient {
   private channel: Channel | undefined;
   private readonly pending = new Map<string, PendingCall>();
   private closed = false;
-  private readonly setup = (model: ChannelModel) => this.openChannel(model);
 
   constructor(private readonly options: RpcClientOptions) {
-    options.connection.use(this.setup);
+    options.connection.use((model) => this.openChannel(model));
   }
 
   get isReady(): boolean {
@@ -113,20 +112,20 @@ export class RpcClient {
     channel?.close().catch(() => undefined);
   }
 
-  private async openChannel(model: ChannelModel): Promise<void> {
+  private async openChannel(model: ChannelModel): Promise<Channel | undefined> {
     // The connection re-runs setups on every reconnect; a closed client must stay closed.
-    if (this.closed) return;
+    if (this.closed) return undefined;
     const channel = await model.createChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'rpc client channel error'));
     channel.on('close', () => {
       if (this.channel !== channel) return;
       this.channel = undefined;
       this.failAll(new DependencyUnavailableError('rabbitmq', 'RabbitMQ channel closed before the reply arrived'));
-      if (this.options.connection.isConnected) this.options.connection.retry(this.setup);
     });
     for (const queue of this.options.queues) await assertQueueWithDeadLetter(channel, queue);
     await channel.consume(DIRECT_REPLY_TO, (message) => this.onReply(message), { noAck: true });
     this.channel = channel;
+    return channel;
   }
 
   private onReply(message: ConsumeMessage | null): void {

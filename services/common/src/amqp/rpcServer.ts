@@ -39,12 +39,11 @@ export class RpcServer {
   private consumerTag: string | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
-  private readonly setup = (model: ChannelModel) => this.openChannel(model);
 
   constructor(private readonly options: RpcServerOptions) {}
 
   start(): void {
-    this.options.connection.use(this.setup);
+    this.options.connection.use((model) => this.openChannel(model));
   }
 
   get isReady(): boolean {
@@ -61,15 +60,14 @@ export class RpcServer {
     await channel?.close().catch(() => undefined);
   }
 
-  private async openChannel(model: ChannelModel): Promise<void> {
-    if (this.stopped) return;
+  private async openChannel(model: ChannelModel): Promise<Channel | undefined> {
+    if (this.stopped) return undefined;
     const channel = await model.createChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'rpc server channel error'));
     channel.on('close', () => {
       if (this.channel !== channel) return;
       this.channel = undefined;
       this.consumerTag = undefined;
-      if (!this.stopped && this.options.connection.isConnected) this.options.connection.retry(this.setup);
     });
     await assertQueueWithDeadLetter(channel, this.options.queue);
     await channel.prefetch(this.options.prefetch);
@@ -81,6 +79,7 @@ export class RpcServer {
     });
     this.consumerTag = consumerTag;
     this.options.logger.info({ queue: this.options.queue, prefetch: this.options.prefetch }, 'rpc server consuming');
+    return channel;
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {

@@ -48,19 +48,19 @@ export class TaskEventPublisher {
   private channel: ConfirmChannel | undefined;
   private readonly buffer: TaskEvent[] = [];
   private inFlight = 0;
+  private closed = false;
   private timer: NodeJS.Timeout | undefined;
   /** emitConfirmed callers, by event id. */
   private readonly waiters = new Map<string, () => void>();
   private readonly bufferLimit: number;
   private readonly batchWindowMs: number;
   private readonly maxBatch: number;
-  private readonly setup = (model: ChannelModel) => this.openChannel(model);
 
   constructor(private readonly options: TaskEventPublisherOptions) {
     this.bufferLimit = options.bufferLimit ?? 10_000;
     this.batchWindowMs = options.batchWindowMs ?? 20;
     this.maxBatch = options.maxBatch ?? 200;
-    options.connection.use(this.setup);
+    options.connection.use((model) => this.openChannel(model));
   }
 
   emit(input: TaskEventInput): void {
@@ -115,6 +115,7 @@ export class TaskEventPublisher {
 
   /** Sends what is buffered, waits for the broker to confirm it, then closes; used at shutdown. */
   async close(): Promise<void> {
+    this.closed = true;
     const channel = this.channel;
     if (channel) this.flush(channel);
     await channel?.waitForConfirms().catch(() => undefined);
@@ -191,17 +192,19 @@ export class TaskEventPublisher {
     }, RETURN_RETRY_MS).unref();
   }
 
-  private async openChannel(model: ChannelModel): Promise<void> {
+  private async openChannel(model: ChannelModel): Promise<ConfirmChannel | undefined> {
+    // The connection re-runs setups on every reconnect; a closed publisher stays closed.
+    if (this.closed) return undefined;
     const channel = await model.createConfirmChannel();
     channel.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'task event channel error'));
     channel.on('return', (message: { content: Buffer }) => this.onReturned(message.content));
     channel.on('close', () => {
       if (this.channel !== channel) return;
       this.channel = undefined;
-      if (this.options.connection.isConnected) this.options.connection.retry(this.setup);
     });
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
     this.channel = channel;
     this.flush(channel);
+    return channel;
   }
 }
