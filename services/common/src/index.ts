@@ -20,3 +20,4 @@ export * from './queueDepth.js';
 export * from './tracing/traceContext.js';
 export * from './jobOptions.js';
 export * from './inFlight.js';
+export * from './db/writeBatcher.js';

@@ -113,6 +113,68 @@ describe('Postgres repositories (this run\'s database)', () => {
       assert.ok(await records.get(running));
     });
 
+    it('writes concurrent records in shared statements, and a bad row fails only its own caller', async () => {
+      const batched = createRecordsRepository(db, { batching: { maxBatchSize: 100, maxConcurrent: 1 } });
+      let inserts = 0;
+      const countInserts = (query: { sql: string }) => {
+        if (query.sql.startsWith('INSERT INTO data_records')) inserts += 1;
+      };
+      db.on('query', countInserts);
+      try {
+        const taken = randomUUID();
+        await batched.insertProcessing({ task_id: taken, mode: 'async', payload: null, description: 'echo' });
+        inserts = 0;
+        const fresh = Array.from({ length: 40 }, () => randomUUID());
+        const base = { mode: 'sync' as const, description: 'echo', task_status: 'Success' as const, error: null };
+        const results = await Promise.allSettled([
+          ...fresh.map((taskId, index) => batched.insertFinished({ ...base, task_id: taskId, payload: { index }, outcome: outcome(index) })),
+          batched.insertFinished({ ...base, task_id: taken, payload: 'duplicate', outcome: null }),
+        ]);
+        assert.deepEqual(results.slice(0, 40).map((result) => result.status), Array(40).fill('fulfilled'));
+        assert.equal(results[40]!.status, 'rejected');
+        assert.match(String((results[40] as PromiseRejectedResult).reason), /duplicate key/);
+        assert.equal(inserts, 1 + 41, 'one shared statement, then each row alone once it failed');
+        const stored = await db('data_records').whereIn('task_id', fresh).select('task_id', 'payload', 'outcome');
+        assert.equal(stored.length, 40);
+        for (const row of stored) assert.equal((row.outcome as { result: number }).result, (row.payload as { index: number }).index);
+        const nullPayload = await db('data_records').where({ task_id: taken }).first('payload', db.raw('payload IS NULL AS sql_null'), 'task_status');
+        assert.equal(nullPayload.payload, null, 'a JSON null payload is kept');
+        assert.equal(nullPayload.sql_null, false, 'as JSON null, not SQL NULL');
+        assert.equal(nullPayload.task_status, 'Processing', 'the duplicate changed nothing');
+      } finally {
+        db.off('query', countInserts);
+      }
+    });
+
+    it('shares statements between few concurrent inserts', async () => {
+      const batched = createRecordsRepository(db, { batching: { maxBatchSize: 100, maxConcurrent: 1 } });
+      let inserts = 0;
+      const countInserts = (query: { sql: string }) => {
+        if (query.sql.startsWith('INSERT INTO data_records')) inserts += 1;
+      };
+      db.on('query', countInserts);
+      try {
+        await Promise.all(Array.from({ length: 30 }, () => batched.insertProcessing({ task_id: randomUUID(), mode: 'async', payload: 1, description: 'echo' })));
+      } finally {
+        db.off('query', countInserts);
+      }
+      assert.ok(inserts <= 2, `30 concurrent inserts took ${inserts} statements`);
+    });
+
+    it('upserts the same task twice in one batch without losing a Success', async () => {
+      const batched = createRecordsRepository(db, { batching: { maxBatchSize: 100, maxConcurrent: 1 } });
+      const taskId = randomUUID();
+      const base = { task_id: taskId, mode: 'async' as const, payload: 'x', description: 'uppercase' };
+      await batched.insertProcessing(base);
+      await Promise.all([
+        batched.upsertFinal({ ...base, task_status: 'Success', outcome: outcome('X'), error: null }),
+        batched.upsertFinal({ ...base, task_status: 'Failed', outcome: null, error: { type: 'late', detail: 'late failure' } }),
+      ]);
+      const stored = await records.get(taskId);
+      assert.equal(stored?.task_status, 'Success');
+      assert.equal(stored?.error, null);
+    });
+
     it('turns an unreachable database into DependencyUnavailableError', async () => {
       const unreachable = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/nowhere', poolMax: 1, connectTimeoutMs: 300, logger: silentLogger });
       try {

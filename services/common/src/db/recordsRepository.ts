@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { DataRecord, Outcome, TaskError, TaskStatus } from '../contracts.js';
 import { withDatabase } from './database.js';
+import { WriteBatcher } from './writeBatcher.js';
 
 export interface NewRecord {
   task_id: string;
@@ -34,44 +35,63 @@ const columns: string[] = [
   'updated_at',
 ];
 
-// pg would send a JS array as a Postgres array, not JSON; jsonb values are always sent as text.
-/** A payload is any JSON value, `null` included: stored as the JSON text `null`, never SQL NULL. */
-const jsonValue = (value: unknown) => JSON.stringify(value ?? null);
-/** Outcome and error columns: absent is SQL NULL. */
-const optionalJson = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
-
-// The two inserts on the request path skip knex's query builder: a fixed statement costs a
-// fraction of building one per request.
-const INSERT_RECORD = `INSERT INTO data_records (task_id, mode, payload, description, task_status, outcome, error)
-  VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb)`;
-
 type FinalRecord = NewRecord & { task_status: TaskStatus; outcome: Outcome | null; error: TaskError | null };
 
-/** Bindings for {@link INSERT_RECORD}, in its column order. */
-function rowValues(record: FinalRecord) {
-  return [
-    record.task_id,
-    record.mode,
-    jsonValue(record.payload),
-    record.description,
-    record.task_status,
-    optionalJson(record.outcome),
-    optionalJson(record.error),
-  ];
+// The request path's writes skip knex's query builder and take every row of a batch as one JSON
+// parameter, so the statement text never changes. JSON null becomes SQL NULL in
+// jsonb_to_recordset, which is right for outcome and error; a payload of null stays JSON null.
+const INSERT_RECORDS = `INSERT INTO data_records (task_id, mode, payload, description, task_status, outcome, error)
+  SELECT r.task_id, r.mode, COALESCE(r.payload, 'null'::jsonb), r.description, r.task_status, r.outcome, r.error
+  FROM jsonb_to_recordset(?::jsonb)
+    AS r(task_id uuid, mode text, payload jsonb, description text, task_status text, outcome jsonb, error jsonb)`;
+
+/** A final state never replaces a Success: a late failed attempt must not undo it. */
+const UPSERT_RECORDS = `${INSERT_RECORDS}
+  ON CONFLICT (task_id) DO UPDATE
+    SET task_status = EXCLUDED.task_status, outcome = EXCLUDED.outcome,
+        error = EXCLUDED.error, updated_at = now()
+    WHERE data_records.task_status <> 'Success'`;
+
+/** The columns a write sets, and nothing else the caller's object carries. */
+function toJsonRow(record: FinalRecord) {
+  const { task_id, mode, payload, description, task_status, outcome, error } = record;
+  return { task_id, mode, payload, description, task_status, outcome, error };
 }
 
-export function createRecordsRepository(db: Knex) {
+export interface RecordsRepositoryOptions {
+  /**
+   * Concurrent request-path writes share statements ({@link WriteBatcher}):
+   * at most `maxConcurrent` run at once per kind of write, each with up to
+   * `maxBatchSize` rows. Keep `maxConcurrent` well below the pool size so
+   * reads always find a connection.
+   */
+  batching?: { maxBatchSize: number; maxConcurrent: number };
+}
+
+const DEFAULT_BATCHING = { maxBatchSize: 100, maxConcurrent: 4 };
+
+export function createRecordsRepository(db: Knex, options: RecordsRepositoryOptions = {}) {
   const table = () => db<DataRecord>('data_records');
+  const batching = options.batching ?? DEFAULT_BATCHING;
+  const batcher = (statement: string) =>
+    new WriteBatcher<FinalRecord>({
+      ...batching,
+      writeMany: async (rows) => {
+        await withDatabase(() => db.raw(statement, [JSON.stringify(rows.map(toJsonRow))]));
+      },
+    });
+  const inserts = batcher(INSERT_RECORDS);
+  const upserts = batcher(UPSERT_RECORDS);
 
   return {
     /** A finished sync request: one row, written once. */
-    async insertFinished(record: FinalRecord) {
-      await withDatabase(() => db.raw(INSERT_RECORD, rowValues(record)));
+    insertFinished(record: FinalRecord): Promise<void> {
+      return inserts.write(record);
     },
 
     /** An accepted async request, before its job exists, so Postgres knows every task id ever answered 202. */
-    async insertProcessing(record: NewRecord) {
-      await withDatabase(() => db.raw(INSERT_RECORD, rowValues({ ...record, task_status: 'Processing', outcome: null, error: null })));
+    insertProcessing(record: NewRecord): Promise<void> {
+      return inserts.write({ ...record, task_status: 'Processing', outcome: null, error: null });
     },
 
     /**
@@ -79,17 +99,8 @@ export function createRecordsRepository(db: Knex) {
      * re-delivered job updates its row instead of adding one; a Success is never
      * overwritten by a later attempt's failure.
      */
-    async upsertFinal(record: FinalRecord & { task_status: 'Success' | 'Failed' }) {
-      await withDatabase(() =>
-        db.raw(
-          `${INSERT_RECORD}
-           ON CONFLICT (task_id) DO UPDATE
-             SET task_status = EXCLUDED.task_status, outcome = EXCLUDED.outcome,
-                 error = EXCLUDED.error, updated_at = now()
-             WHERE data_records.task_status <> 'Success'`,
-          rowValues(record),
-        ),
-      );
+    upsertFinal(record: FinalRecord & { task_status: 'Success' | 'Failed' }): Promise<void> {
+      return upserts.write(record);
     },
 
     async get(taskId: string): Promise<DataRecord | undefined> {
