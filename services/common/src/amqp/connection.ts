@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import { connect, type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '../logging.js';
+import { coalesceWrites } from './coalesceWrites.js';
 
 export interface AmqpConnectionOptions {
   url: string;
@@ -30,6 +32,9 @@ export class AmqpConnection extends EventEmitter<{ connect: [ChannelModel]; disc
     super();
     recovering.on('connect', (model: ChannelModel) => {
       this.model = model;
+      const socket = socketOf(model);
+      if (socket) coalesceWrites(socket);
+      else logger.warn('amqplib no longer exposes its socket as connection.stream; AMQP writes are not coalesced');
       logger.info('rabbitmq connected');
       for (const user of this.users) this.runUser(user, model);
       this.emit('connect', model);
@@ -111,6 +116,12 @@ export class AmqpConnection extends EventEmitter<{ connect: [ChannelModel]; disc
       },
     );
   }
+}
+
+/** amqplib does not publish the socket it writes frames to; `connection.stream` has held it since 0.x. */
+function socketOf(model: ChannelModel): Writable | undefined {
+  const stream = (model.connection as unknown as { stream?: Writable }).stream;
+  return typeof stream?.cork === 'function' ? stream : undefined;
 }
 
 /**
