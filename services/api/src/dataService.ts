@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import {
   DependencyUnavailableError,
+  newId,
   ProcessingError,
   errorMessage,
   tracedSend,
@@ -34,8 +34,8 @@ export function createDataService(deps: DataServiceDeps) {
   return {
     /** RPC to the processor, then the record; a refusal is a {@link ProcessingError} and stores nothing. */
     async processDataSync(request: DataRequest): Promise<TaskResponse> {
-      const taskId = randomUUID();
-      const correlationId = randomUUID();
+      const taskId = newId();
+      const correlationId = newId();
       const event = { correlation_id: correlationId, task_id: taskId, queue_name: deps.rpcQueue };
       deps.events.emit({ ...event, event: 'start', description: request.description });
       let reply: RpcReply;
@@ -73,7 +73,7 @@ export function createDataService(deps: DataServiceDeps) {
      * the caller gets a 503.
      */
     async processDataAsync(request: DataRequest): Promise<TaskResponse> {
-      const taskId = randomUUID();
+      const taskId = newId();
       await deps.records.insertProcessing({ task_id: taskId, mode: 'async', payload: request.payload, description: request.description });
       try {
         await withTimeout(

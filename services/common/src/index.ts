@@ -21,3 +21,4 @@ export * from './tracing/traceContext.js';
 export * from './jobOptions.js';
 export * from './inFlight.js';
 export * from './db/writeBatcher.js';
+export * from './ids.js';

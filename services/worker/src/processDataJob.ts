@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import {
   DependencyUnavailableError,
+  newId,
   errorMessage,
   RpcTimeoutError,
   type Logger,
@@ -39,7 +39,7 @@ export interface ProcessDataJobDeps {
 export function createProcessDataJob(deps: ProcessDataJobDeps) {
   return async (job: Job<ProcessDataJob, Outcome>, token?: string): Promise<Outcome> => {
     const { task_id, payload, description } = job.data;
-    const correlationId = randomUUID();
+    const correlationId = newId();
     const event = { correlation_id: correlationId, task_id, queue_name: deps.rpcQueue };
     const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const fail = async (error: TaskError) =>

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids.js';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { DependencyUnavailableError, RpcTimeoutError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -67,7 +67,7 @@ export class RpcClient {
       observe('unavailable');
       throw new DependencyUnavailableError('rabbitmq', 'RabbitMQ is not reachable');
     }
-    const correlationId = callOptions.correlationId ?? randomUUID();
+    const correlationId = callOptions.correlationId ?? newId();
     const body = Buffer.from(JSON.stringify(request));
 
     const reply = new Promise<unknown>((resolve, reject) => {

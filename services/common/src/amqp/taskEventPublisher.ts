@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids.js';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { TaskEvent, TaskEventKind } from '../contracts.js';
 import type { Logger } from '../logging.js';
@@ -90,7 +90,7 @@ export class TaskEventPublisher {
 
   private emitEvent(input: TaskEventInput): string {
     const trace = injectTraceContext();
-    const eventId = randomUUID();
+    const eventId = newId();
     this.enqueue({
       event_id: eventId,
       service_name: this.options.service,
