@@ -62,8 +62,6 @@ const metrics = createMetrics(service);
 
 const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, applicationName: `flowgate-${service}` });
 const redis = createRedis({ url: config.REDIS_URL, logger, role: 'request', connectionName: `flowgate-${service}` });
-// Every request checks its rate limit: one pipelined write per event-loop turn instead of one per request.
-const guardRedis = createRedis({ url: config.REDIS_URL, logger, role: 'request', connectionName: `flowgate-${service}-guards`, autoPipelining: true });
 const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
 const rpc = new RpcClient({ connection, queues: [config.RPC_QUEUE], logger, metrics });
 const events = new TaskEventPublisher({ connection, exchange: config.TASK_EVENTS_EXCHANGE, service, logger, metrics });
@@ -78,11 +76,12 @@ const records = createRecordsRepository(db);
 const openPaths = new Set(['/health', '/ready', '/metrics']);
 const auth = createApiKeyAuth(config.API_KEYS);
 const rateLimit = createRateLimit({
-  redis: guardRedis,
+  redis,
   keyPrefix: config.BULLMQ_PREFIX,
   max: config.RATE_LIMIT_MAX,
   windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
   openPaths,
+  logger,
 });
 
 const inFlight = new InFlight();
@@ -100,7 +99,7 @@ const app = createApp({
   records,
   taskLogs: createTaskLogsRepository(db),
   runIdempotently: createIdempotency({
-    redis: guardRedis,
+    redis,
     keyPrefix: config.BULLMQ_PREFIX,
     ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
     lockSeconds: Math.ceil(config.RPC_TIMEOUT_MS / 1000) + 60,
@@ -112,7 +111,7 @@ const app = createApp({
   version,
   trustProxy: config.TRUST_PROXY,
   inFlight,
-  guards: [securityHeaders(), auth.guardAll(config.REQUIRE_API_KEY === 'true', openPaths), ...(rateLimit ? [rateLimit] : [])],
+  guards: [securityHeaders(), auth.guardAll(config.REQUIRE_API_KEY === 'true', openPaths), ...(rateLimit ? [rateLimit.middleware] : [])],
   requireDeletePermission: auth.requireForDelete,
   forgetJob: async (taskId) => {
     await queue.remove(taskId);
@@ -143,7 +142,7 @@ onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
   await events.close();
   await connection.close();
   await queue.close();
+  await rateLimit?.close();
   redis.disconnect();
-  guardRedis.disconnect();
   await db.destroy();
 });

@@ -1,18 +1,26 @@
 import type { Redis } from 'ioredis';
 import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Request, RequestHandler } from 'express';
+import { errorMessage, type Logger } from '@flowgate/common';
 import { problems, problemResult } from '../problem.js';
 import { sendResult } from '../httpResult.js';
 import { callerOf } from './apiKeys.js';
+import { SharedRateLimitStore } from './sharedRateLimitStore.js';
 
 export interface RateLimitOptions {
-  redis: Redis;
+  redis: Pick<Redis, 'pipeline' | 'del'>;
   keyPrefix: string;
   /** Requests per window per client; 0 turns limiting off. */
   max: number;
   windowSeconds: number;
   openPaths: ReadonlySet<string>;
+  logger: Logger;
+}
+
+export interface RateLimit {
+  middleware: RequestHandler;
+  /** Adds the last local hits to the shared counts; at shutdown. */
+  close(): Promise<void>;
 }
 
 const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
@@ -30,30 +38,36 @@ export function addressKey(ip: string): string {
 }
 
 /**
- * Per-client fixed-window rate limit shared by every api replica through Redis.
- * A client is its API key when it sent one, else its address (nginx's
- * X-Forwarded-For, trusted from loopback and private networks only). If Redis is
- * down the limit is skipped rather than turning an outage into refusals.
+ * Per-client fixed-window rate limit shared by every api replica through Redis
+ * ({@link SharedRateLimitStore}). A client is its API key when it sent one, else
+ * its address (nginx's X-Forwarded-For, trusted from loopback and private
+ * networks only). While Redis is down each replica goes on limiting with its own
+ * counts.
  */
-export function createRateLimit(options: RateLimitOptions): RequestHandler | undefined {
+export function createRateLimit(options: RateLimitOptions): RateLimit | undefined {
   if (options.max === 0) return undefined;
+  const store = new SharedRateLimitStore({
+    redis: options.redis,
+    prefix: `${options.keyPrefix}:ratelimit:`,
+    windowMs: options.windowSeconds * 1000,
+    syncIntervalMs: 100,
+    onSyncStateChange: (failing, error) => {
+      if (failing) options.logger.warn({ err: errorMessage(error) }, 'rate-limit counts not shared while Redis is unreachable; limiting per replica');
+      else options.logger.info('rate-limit counts shared again');
+    },
+  });
   const settings: Partial<Options> = {
     windowMs: options.windowSeconds * 1000,
     limit: options.max,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    passOnStoreError: true,
     skip: (request: Request) => options.openPaths.has(request.path),
     keyGenerator: (request: Request) => {
       const caller = callerOf(request);
       if (caller) return `key:${caller}`;
       return addressKey(request.ip ?? 'unknown');
     },
-    store: new RedisStore({
-      prefix: `${options.keyPrefix}:ratelimit:`,
-      sendCommand: (command: string, ...args: string[]) =>
-        options.redis.call(command, ...args) as Promise<RedisReply>,
-    }),
+    store,
     handler: (request, response) => {
       const resetTime = (request as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const retryAfterSeconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now()) - Date.now()) / 1000));
@@ -61,5 +75,5 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler | und
       sendResult(response, problemResult(problems.tooManyRequests(detail, retryAfterSeconds), request.originalUrl));
     },
   };
-  return rateLimit(settings);
+  return { middleware: rateLimit(settings), close: () => store.shutdown() };
 }
