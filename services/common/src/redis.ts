@@ -10,12 +10,6 @@ export interface RedisClientOptions {
    */
   role: 'request' | 'blocking';
   connectionName: string;
-  /**
-   * Send the commands issued in one event-loop turn as one write (ioredis
-   * auto-pipelining). For plain command clients only: BullMQ's own
-   * connections are known to misbehave with it.
-   */
-  autoPipelining?: boolean;
 }
 
 /** ioredis options whose retry strategy is always a function, the form BullMQ's types accept. */
@@ -32,7 +26,6 @@ export function redisOptionsFor(options: RedisClientOptions): FlowgateRedisOptio
     ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
     connectionName: options.connectionName,
-    ...(options.autoPipelining ? { enableAutoPipelining: true } : {}),
     connectTimeout: 2_000,
     retryStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 3_000),
   };
