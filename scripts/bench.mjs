@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import { freePort } from './lib/freePort.mjs';
 import { ROOT, NODE } from './lib/prerequisites.mjs';
 import { removeRunResources } from './lib/runResources.mjs';
+import { cpuByGroup, cpuSnapshot } from './lib/cpuUsage.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -177,6 +178,18 @@ function memoryOf(pid) {
   } catch {
     return undefined;
   }
+}
+
+/** CPU milliseconds per item (task, job) each group of processes used since `before`, and their total. */
+function cpuPerItem(before, pids, items) {
+  const perItem = {};
+  let total = 0;
+  for (const [group, seconds] of Object.entries(cpuByGroup(before, cpuSnapshot(), pids))) {
+    perItem[group] = Math.round((seconds * 1000 * 1000) / items) / 1000;
+    total += seconds;
+  }
+  perItem.total = Math.round((total * 1000 * 1000) / items) / 1000;
+  return perItem;
 }
 
 // ---------- setup ----------
@@ -397,6 +410,7 @@ async function main() {
     const queue = new Queue(floorQueueName, { connection: redis, prefix: floorPrefix });
     await queue.waitUntilReady();
     let added = 0;
+    const cpuBefore = cpuSnapshot();
     const started = Date.now();
     const adder = async () => {
       while (added < JOBS) {
@@ -407,12 +421,14 @@ async function main() {
     await Promise.all(Array.from({ length: 64 }, adder));
     const addedAt = Date.now();
     const finishedAt = await done;
+    const cpu = cpuPerItem(cpuBefore, { load_generator: process.pid, floor_worker: worker.child.pid }, JOBS);
     results.floors.bullmq = {
       jobs: JOBS,
       add_rate: Math.round((JOBS / ((addedAt - started) / 1000)) * 10) / 10,
       drain_rate: Math.round((JOBS / ((finishedAt - started) / 1000)) * 10) / 10,
       drain_s: (finishedAt - started) / 1000,
       worker_concurrency: WORKER_CONCURRENCY,
+      cpu_ms_per_job: cpu,
     };
     await queue.close();
     await stopHelper(worker.child);
@@ -423,6 +439,7 @@ async function main() {
   {
     const ids = [];
     let non2xx = 0;
+    const cpuBefore = cpuSnapshot();
     const started = Date.now();
     const instance = autocannon({
       url: apiUrl,
@@ -471,6 +488,8 @@ async function main() {
       }
     }
     await instance;
+    const servicePids = Object.fromEntries([...(system?.children ?? [])].filter(([name]) => name !== 'nginx').map(([name, child]) => [name, child.pid]));
+    const cpu = cpuPerItem(cpuBefore, { ...servicePids, load_generator: process.pid }, ids.length);
     const records = Number((await recordsDb.query(`SELECT count(*) AS n FROM data_records WHERE task_id = ANY($1::uuid[])`, [ids])).rows[0].n);
     results.async = {
       jobs: JOBS,
@@ -482,6 +501,7 @@ async function main() {
       success,
       records,
       complete: Boolean(finishedAt) && success === JOBS && records === JOBS,
+      cpu_ms_per_task: cpu,
     };
     log(`Flowgate async: accept ${results.async.accept_rate}/s, drain ${results.async.drain_rate} jobs/s (${success}/${JOBS} Success, ${records} records)`);
   }
@@ -522,6 +542,22 @@ export function renderTable(r) {
   rows.push([`async accept (${r.async.jobs} POSTs, c64): req/s vs raw BullMQ add/s`, fmt(r.async.accept_rate), fmt(r.floors.bullmq.add_rate), ratio(r.async.accept_rate, r.floors.bullmq.add_rate)]);
   rows.push([`async drain (${r.async.jobs} jobs to Success): jobs/s vs raw BullMQ add+process`, fmt(r.async.drain_rate), fmt(r.floors.bullmq.drain_rate), ratio(r.async.drain_rate, r.floors.bullmq.drain_rate)]);
   for (const [name, m] of Object.entries(r.memory)) rows.push([`peak RSS ${name}, MB (limit 200)`, fmt(m.peak_mb), '200.0', ratio(m.peak_mb, 200)]);
+  return markdownTable(rows);
+}
+
+/** Where the CPU of the async run went, next to the raw BullMQ floor's: the reason for the async ratio. */
+export function renderCpuTable(r) {
+  const task = r.async.cpu_ms_per_task ?? {};
+  const job = r.floors.bullmq?.cpu_ms_per_job ?? {};
+  const order = ['api', 'worker', 'processor', 'logger', 'floor_worker', 'postgres', 'redis', 'rabbitmq', 'nginx', 'load_generator', 'other'];
+  const groups = [...order.filter((group) => group in task || group in job), ...Object.keys({ ...task, ...job }).filter((group) => !order.includes(group) && group !== 'total')];
+  const rows = [['CPU ms per item, by process', 'Flowgate async task', 'raw BullMQ job']];
+  for (const group of groups) rows.push([group.replace('_', ' '), fmt(task[group], 3), fmt(job[group], 3)]);
+  rows.push(['total', fmt(task.total, 3), fmt(job.total, 3)]);
+  return markdownTable(rows);
+}
+
+function markdownTable(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const line = (row) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
   return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
@@ -544,6 +580,8 @@ try {
   r.targets = targets(r);
   const table = renderTable(r);
   r.table = table;
+  const cpuTable = renderCpuTable(r);
+  r.cpu_table = cpuTable;
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${r.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}${QUICK ? '-quick' : ''}.json`);
@@ -551,6 +589,7 @@ try {
   console.log(`\nFlowgate benchmark, ${r.mode} run, ${r.date}, ${r.machine.cpus} CPUs, ${r.machine.memory_mb} MB, kernel ${r.machine.kernel}`);
   console.log(`node ${r.versions.node}, postgres ${r.versions.postgres}, redis ${r.versions.redis}, rabbitmq ${r.versions.rabbitmq}\n`);
   console.log(table);
+  console.log(`\n${cpuTable}`);
   console.log('\ntargets:');
   for (const [name, t] of Object.entries(r.targets)) console.log(`  ${t.met ? 'met   ' : t.met === null ? 'n/a   ' : 'MISSED'} ${name} = ${t.value === null ? '—' : fmt(t.value, 2)} (target ${t.target})`);
   console.log(`\nresults written to ${file.slice(ROOT.length)} (took ${r.elapsed_s} s)`);
