@@ -214,6 +214,13 @@ describe('Postgres repositories (this run\'s database)', () => {
       assert.deepEqual(stored.items.map((row) => row.description), ['step 4', 'step 3', 'step 2', 'step 1']);
     });
 
+    it('inserts a backlog far past the 65,535 parameters a statement may carry', async () => {
+      const correlationId = randomUUID();
+      const backlog = Array.from({ length: 10_000 }, (_, index) => event(correlationId, index));
+      assert.equal(await logs.insertBatch(backlog), 10_000);
+      assert.equal((await logs.list({ correlation_id: correlationId, limit: 1, offset: 0 })).total, 10_000);
+    });
+
     it('filters by correlation id and task id, and pages', async () => {
       const correlationId = randomUUID();
       await logs.insertBatch([1, 2, 3, 4].map((index) => event(correlationId, index)));

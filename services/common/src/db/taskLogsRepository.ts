@@ -15,8 +15,13 @@ export interface ListTaskLogsQuery {
   offset: number;
 }
 
-/** Eight columns a row: 2,000 rows stay well under PostgreSQL's parameter limit. */
-const ROWS_PER_STATEMENT = 2_000;
+// One JSON parameter for the whole batch: no parameter limit to chunk around, and no statement
+// for knex to build per batch. Redelivered events (same event id) are skipped.
+const INSERT_EVENTS = `INSERT INTO task_logs (event_id, correlation_id, task_id, service_name, queue_name, event, description, created_at)
+  SELECT e.event_id, e.correlation_id, e.task_id, e.service_name, e.queue_name, e.event, e.description, e.created_at
+  FROM jsonb_to_recordset(?::jsonb) AS e(event_id uuid, correlation_id text, task_id text, service_name text,
+                                         queue_name text, event text, description text, created_at timestamptz)
+  ON CONFLICT (event_id) DO NOTHING`;
 
 export function createTaskLogsRepository(db: Knex) {
   const table = () => db('task_logs');
@@ -25,21 +30,18 @@ export function createTaskLogsRepository(db: Knex) {
     /** Inserts a batch in one statement; events already stored (redeliveries) are skipped. Returns rows inserted. */
     async insertBatch(events: TaskEvent[]): Promise<number> {
       if (events.length === 0) return 0;
-      return withDatabase(async () => {
-        const rows = events.map(({ trace: _trace, ...row }) => row);
-        if (rows.length <= ROWS_PER_STATEMENT) {
-          return (await table().insert(rows).onConflict('event_id').ignore().returning('id')).length;
-        }
-        // PostgreSQL takes at most 65,535 parameters a statement: large batches go in chunks, in one transaction.
-        return db.transaction(async (transaction) => {
-          let inserted = 0;
-          for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-            const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-            inserted += (await transaction('task_logs').insert(chunk).onConflict('event_id').ignore().returning('id')).length;
-          }
-          return inserted;
-        });
-      });
+      const rows = events.map(({ event_id, correlation_id, task_id, service_name, queue_name, event, description, created_at }) => ({
+        event_id,
+        correlation_id,
+        task_id,
+        service_name,
+        queue_name,
+        event,
+        description,
+        created_at,
+      }));
+      const result = await withDatabase(() => db.raw<{ rowCount: number | null }>(INSERT_EVENTS, [JSON.stringify(rows)]));
+      return result.rowCount ?? 0;
     },
 
     async list(query: ListTaskLogsQuery): Promise<Page<TaskLogRow>> {
