@@ -16,6 +16,21 @@ const outcome = (result: unknown) => ({
   processing_ms: 0.1,
 });
 
+/** Runs `work` and counts the INSERT statements it sent to data_records. */
+async function countRecordInserts(db: Database, work: () => Promise<void>): Promise<number> {
+  let inserts = 0;
+  const count = (query: { sql: string }) => {
+    if (query.sql.startsWith('INSERT INTO data_records')) inserts += 1;
+  };
+  db.on('query', count);
+  try {
+    await work();
+  } finally {
+    db.off('query', count);
+  }
+  return inserts;
+}
+
 describe('Postgres repositories (this run\'s database)', () => {
   let db: Database;
   let records: RecordsRepository;
@@ -115,49 +130,35 @@ describe('Postgres repositories (this run\'s database)', () => {
 
     it('writes concurrent records in shared statements, and a bad row fails only its own caller', async () => {
       const batched = createRecordsRepository(db, { batching: { maxBatchSize: 100, maxConcurrent: 1 } });
-      let inserts = 0;
-      const countInserts = (query: { sql: string }) => {
-        if (query.sql.startsWith('INSERT INTO data_records')) inserts += 1;
-      };
-      db.on('query', countInserts);
-      try {
-        const taken = randomUUID();
-        await batched.insertProcessing({ task_id: taken, mode: 'async', payload: null, description: 'echo' });
-        inserts = 0;
-        const fresh = Array.from({ length: 40 }, () => randomUUID());
-        const base = { mode: 'sync' as const, description: 'echo', task_status: 'Success' as const, error: null };
-        const results = await Promise.allSettled([
+      const taken = randomUUID();
+      await batched.insertProcessing({ task_id: taken, mode: 'async', payload: null, description: 'echo' });
+      const fresh = Array.from({ length: 40 }, () => randomUUID());
+      const base = { mode: 'sync' as const, description: 'echo', task_status: 'Success' as const, error: null };
+      let results: PromiseSettledResult<void>[] = [];
+      const inserts = await countRecordInserts(db, async () => {
+        results = await Promise.allSettled([
           ...fresh.map((taskId, index) => batched.insertFinished({ ...base, task_id: taskId, payload: { index }, outcome: outcome(index) })),
           batched.insertFinished({ ...base, task_id: taken, payload: 'duplicate', outcome: null }),
         ]);
-        assert.deepEqual(results.slice(0, 40).map((result) => result.status), Array(40).fill('fulfilled'));
-        assert.equal(results[40]!.status, 'rejected');
-        assert.match(String((results[40] as PromiseRejectedResult).reason), /duplicate key/);
-        assert.equal(inserts, 1 + 41, 'one shared statement, then each row alone once it failed');
-        const stored = await db('data_records').whereIn('task_id', fresh).select('task_id', 'payload', 'outcome');
-        assert.equal(stored.length, 40);
-        for (const row of stored) assert.equal((row.outcome as { result: number }).result, (row.payload as { index: number }).index);
-        const nullPayload = await db('data_records').where({ task_id: taken }).first('payload', db.raw('payload IS NULL AS sql_null'), 'task_status');
-        assert.equal(nullPayload.payload, null, 'a JSON null payload is kept');
-        assert.equal(nullPayload.sql_null, false, 'as JSON null, not SQL NULL');
-        assert.equal(nullPayload.task_status, 'Processing', 'the duplicate changed nothing');
-      } finally {
-        db.off('query', countInserts);
-      }
+      });
+      assert.deepEqual(results.slice(0, 40).map((result) => result.status), Array(40).fill('fulfilled'));
+      assert.equal(results[40]!.status, 'rejected');
+      assert.match(String((results[40] as PromiseRejectedResult).reason), /duplicate key/);
+      assert.equal(inserts, 1 + 41, 'one shared statement, then each row alone once it failed');
+      const stored = await db('data_records').whereIn('task_id', fresh).select('task_id', 'payload', 'outcome');
+      assert.equal(stored.length, 40);
+      for (const row of stored) assert.equal((row.outcome as { result: number }).result, (row.payload as { index: number }).index);
+      const nullPayload = await db('data_records').where({ task_id: taken }).first('payload', db.raw('payload IS NULL AS sql_null'), 'task_status');
+      assert.equal(nullPayload.payload, null, 'a JSON null payload is kept');
+      assert.equal(nullPayload.sql_null, false, 'as JSON null, not SQL NULL');
+      assert.equal(nullPayload.task_status, 'Processing', 'the duplicate changed nothing');
     });
 
     it('shares statements between few concurrent inserts', async () => {
       const batched = createRecordsRepository(db, { batching: { maxBatchSize: 100, maxConcurrent: 1 } });
-      let inserts = 0;
-      const countInserts = (query: { sql: string }) => {
-        if (query.sql.startsWith('INSERT INTO data_records')) inserts += 1;
-      };
-      db.on('query', countInserts);
-      try {
+      const inserts = await countRecordInserts(db, async () => {
         await Promise.all(Array.from({ length: 30 }, () => batched.insertProcessing({ task_id: randomUUID(), mode: 'async', payload: 1, description: 'echo' })));
-      } finally {
-        db.off('query', countInserts);
-      }
+      });
       assert.ok(inserts <= 2, `30 concurrent inserts took ${inserts} statements`);
     });
 
