@@ -18,6 +18,7 @@ export interface StartSystemOptions {
   only?: ServiceName[];
   nginx?: boolean;
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  apiProbe?: '/ready' | '/health';
 }
 
 export interface RunningSystem {

@@ -39,6 +39,8 @@ async function waitForHttp(url, timeoutMs, child) {
  * @param {'inherit'|'files'} [options.output]   stream service logs to the terminal or to files in runDir
  * @param {string[]} [options.only]              start only these services (default all)
  * @param {boolean} [options.nginx]              start nginx (default true)
+ * @param {'/ready'|'/health'} [options.apiProbe] what start-up waits for on the api (default /ready); /health
+ *                                               starts it while a dependency is down, as Kubernetes' liveness probe would
  */
 export async function startSystem(options) {
   const { env, ports, runDir } = options;
@@ -102,7 +104,7 @@ export async function startSystem(options) {
     return child;
   };
   const waitForService = (service) =>
-    waitForHttp(`http://127.0.0.1:${ports[service.name]}${service.name === 'api' ? '/ready' : '/health'}`, 30_000, children.get(service.name));
+    waitForHttp(`http://127.0.0.1:${ports[service.name]}${service.name === 'api' ? (options.apiProbe ?? '/ready') : '/health'}`, 30_000, children.get(service.name));
 
   try {
     for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) spawnService(service);

@@ -24,6 +24,16 @@ export function assertNoInternals(text: string): void {
   assert.doesNotMatch(text, /\bat [^\s]+ \(|node_modules|\.(ts|js):\d+|\/work\/|Error: /, `internals leaked: ${text.slice(0, 300)}`);
 }
 
+/** A 503 with Retry-After, fast: "within a second", asserted loosely as a hang detector. */
+export async function expectUnavailable(call: () => Promise<TestResponse>, dependency: RegExp): Promise<void> {
+  const started = Date.now();
+  const response = await call();
+  const elapsed = Date.now() - started;
+  assertProblem(response, 503, dependency);
+  assert.match(response.headers.get('retry-after') ?? '', /^\d+$/);
+  assert.ok(elapsed < 2_500, `503 took ${elapsed} ms`);
+}
+
 let pool: pg.Pool | undefined;
 /** SQL against this run's database, independent of the api under test. */
 export async function sql<Row extends pg.QueryResultRow = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<Row[]> {

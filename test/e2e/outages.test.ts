@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { eventually, request, type TestResponse } from '../support/http.js';
+import { eventually, request } from '../support/http.js';
 import { freePort, startTestSystem, stopTestSystem, type TestSystem } from '../support/system.js';
 import { TcpProxy } from '../support/tcpProxy.js';
 import { DATABASE_URL, RABBITMQ_URL } from '../support/testEnv.js';
-import { assertProblem, pollUntilFinished, recordCount } from './helpers.js';
+import { assertProblem, expectUnavailable, pollUntilFinished, recordCount } from './helpers.js';
 
 /** A private, throw-away Redis this suite may kill. */
 async function startRedis(port: number): Promise<ChildProcess> {
@@ -26,16 +26,6 @@ async function stopRedis(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
-}
-
-/** A 503 with Retry-After, fast: "within a second", asserted loosely as a hang detector. */
-async function expectUnavailable(call: () => Promise<TestResponse>, dependency: RegExp): Promise<void> {
-  const started = Date.now();
-  const response = await call();
-  const elapsed = Date.now() - started;
-  assertProblem(response, 503, dependency);
-  assert.match(response.headers.get('retry-after') ?? '', /^\d+$/);
-  assert.ok(elapsed < 2_500, `503 took ${elapsed} ms`);
 }
 
 /**

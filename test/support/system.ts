@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { freePort } from '../../scripts/lib/freePort.mjs';
-import { startSystem, type RunningSystem, type ServiceName, type SystemPorts } from '../../scripts/lib/system.mjs';
+import { startSystem, type RunningSystem, type StartSystemOptions, type SystemPorts } from '../../scripts/lib/system.mjs';
 import { RUN_ID, serviceEnv } from './testEnv.js';
 
 export type { RunningSystem };
@@ -20,7 +20,7 @@ const running = new Set<TestSystem>();
  */
 export async function startTestSystem(
   label: string,
-  options: { env?: Record<string, string>; only?: ServiceName[]; nginx?: boolean; serviceEnv?: Partial<Record<ServiceName, Record<string, string>>> } = {},
+  options: Pick<StartSystemOptions, 'only' | 'nginx' | 'serviceEnv' | 'apiProbe'> & { env?: Record<string, string> } = {},
 ): Promise<TestSystem> {
   const ports: SystemPorts = {
     api: await freePort(),
@@ -38,6 +38,7 @@ export async function startTestSystem(
     ...(options.only ? { only: options.only } : {}),
     ...(options.nginx === undefined ? {} : { nginx: options.nginx }),
     ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
+    ...(options.apiProbe ? { apiProbe: options.apiProbe } : {}),
   });
   const testSystem: TestSystem = { ...system, env, ports };
   running.add(testSystem);

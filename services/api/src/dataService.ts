@@ -18,7 +18,8 @@ import type { JobsOptions, Queue } from 'bullmq';
 export interface DataServiceDeps {
   rpc: Pick<RpcClient, 'call'>;
   records: Pick<RecordsRepository, 'insertFinished' | 'insertProcessing' | 'deleteIfProcessing' | 'get'>;
-  queue: Pick<Queue<ProcessDataJob, Outcome>, 'add' | 'getJob' | 'name'>;
+  /** The job queue, or undefined while Redis has not answered since start-up. */
+  queue: { readonly name: string; current(): Pick<Queue<ProcessDataJob, Outcome>, 'add' | 'getJob'> | undefined };
   events: Pick<TaskEventPublisher, 'emit'>;
   rpcQueue: string;
   rpcTimeoutMs: number;
@@ -73,12 +74,15 @@ export function createDataService(deps: DataServiceDeps) {
      * the caller gets a 503.
      */
     async processDataAsync(request: DataRequest): Promise<TaskResponse> {
+      const queue = deps.queue.current();
+      // Refused before the record is written: with no queue there is nothing to run the task.
+      if (!queue) throw new DependencyUnavailableError('redis', 'the job queue is not connected yet');
       const taskId = newId();
       await deps.records.insertProcessing({ task_id: taskId, mode: 'async', payload: request.payload, description: request.description });
       try {
         await withTimeout(
           tracedSend(deps.queue.name, taskId, (trace) =>
-            deps.queue.add(
+            queue.add(
               'process-data',
               { task_id: taskId, payload: request.payload, description: request.description, trace },
               { ...deps.jobOptions, jobId: taskId },
@@ -107,8 +111,10 @@ export function createDataService(deps: DataServiceDeps) {
     async getTaskStatus(taskId: string): Promise<TaskStatusAnswer> {
       let state: string | undefined;
       let returnValue: Outcome | undefined;
+      const queue = deps.queue.current();
       try {
-        const job = await withTimeout(deps.queue.getJob(taskId), deps.redisTimeoutMs);
+        // No queue yet means Redis has not answered since start-up: Postgres answers alone.
+        const job = queue ? await withTimeout(queue.getJob(taskId), deps.redisTimeoutMs) : undefined;
         if (job) {
           state = await withTimeout(job.getState(), deps.redisTimeoutMs);
           returnValue = job.returnvalue ?? undefined;

@@ -19,18 +19,15 @@ import {
   postgresEnv,
   rabbitEnv,
   redisEnv,
-  redisReady,
   RpcClient,
   TaskEventPublisher,
   trackBullmqDepth,
-  type Outcome,
-  type ProcessDataJob,
 } from '@flowgate/common';
-import { Queue } from 'bullmq';
 import { z } from 'zod';
 import { createApp } from './app.js';
 import { createDataService } from './dataService.js';
 import { createIdempotency } from './idempotency.js';
+import { createLazyJobQueue } from './jobQueue.js';
 import { configureHttpServer } from './httpServer.js';
 import { apiKeysSetting, callerOf, createApiKeyAuth } from './protection/apiKeys.js';
 import { createRateLimit } from './protection/rateLimit.js';
@@ -65,11 +62,14 @@ const redis = createRedis({ url: config.REDIS_URL, logger, role: 'request', conn
 const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
 const rpc = new RpcClient({ connection, queues: [config.RPC_QUEUE], logger, metrics });
 const events = new TaskEventPublisher({ connection, exchange: config.TASK_EVENTS_EXCHANGE, service, logger, metrics });
-await redisReady(redis, logger);
-// Shares the fail-fast client: while Redis is down, enqueueing fails at once (503) instead of queueing commands.
-const queue = new Queue<ProcessDataJob, Outcome>(config.JOBS_QUEUE, { connection: redis, prefix: config.BULLMQ_PREFIX });
-queue.on('error', (error) => logger.debug({ err: error.message }, 'queue connection error'));
-const stopDepth = trackBullmqDepth(queue, metrics);
+// Built once Redis answers, so the api listens (and passes its liveness probe) while Redis is down.
+const queue = createLazyJobQueue({
+  redis,
+  name: config.JOBS_QUEUE,
+  prefix: config.BULLMQ_PREFIX,
+  logger,
+  onReady: (ready) => trackBullmqDepth(ready, metrics),
+});
 const records = createRecordsRepository(db);
 
 // Probes and scrapes never need a key and are never rate limited.
@@ -114,7 +114,7 @@ const app = createApp({
   guards: [securityHeaders(), auth.guardAll(config.REQUIRE_API_KEY === 'true', openPaths), ...(rateLimit ? [rateLimit.middleware] : [])],
   requireDeletePermission: auth.requireForDelete,
   forgetJob: async (taskId) => {
-    await queue.remove(taskId);
+    await queue.current()?.remove(taskId);
   },
   callerScope: (request) => callerOf(request) ?? 'anonymous',
   ready: async () => {
@@ -122,7 +122,8 @@ const app = createApp({
       redis.ping().then(() => true, () => false),
       db.raw('select 1').then(() => true, () => false),
     ]);
-    return { rabbitmq: rpc.isReady, redis: redisOk, postgres: postgresOk };
+    // Redis counts as ready only with the queue built: until then async requests are refused.
+    return { rabbitmq: rpc.isReady, redis: redisOk && queue.current() !== undefined, postgres: postgresOk };
   },
 });
 
@@ -137,7 +138,6 @@ onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
   });
   // Sockets can close (the client or nginx left) while their handlers still wait on RPC or the database.
   await inFlight.idle();
-  stopDepth();
   rpc.close();
   await events.close();
   await connection.close();
