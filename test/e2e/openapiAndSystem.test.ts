@@ -3,6 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { request } from '../support/http.js';
 import { sharedSystem, type TestSystem } from '../support/system.js';
+import { assertProblem } from './helpers.js';
 
 describe('OpenAPI document, docs page and system endpoints', () => {
   let system: TestSystem;
@@ -150,6 +151,17 @@ describe('OpenAPI document, docs page and system endpoints', () => {
       assert.equal(metrics.status, 200);
       assert.match(metrics.text, /^flowgate_\w+/m);
       assert.doesNotMatch(metrics.text, /00000000-0000-4000-8000-000000000000/, 'metrics labelled with raw ids explode in cardinality');
+    });
+
+    it('/metrics is not served through nginx, in any spelling express would route to it', async () => {
+      for (const path of ['/metrics', '/metrics/', '/METRICS', '/Metrics/?name[]=1', '//metrics', '/%6detrics']) {
+        const response = await request(`${system.urls.nginx}${path}`);
+        assertProblem(response, 404);
+        assert.doesNotMatch(response.text, /flowgate_/, `${path} leaked metrics`);
+      }
+      // Express matches paths case-insensitively and ignores a trailing slash: why nginx must refuse each spelling.
+      for (const path of ['/METRICS', '/metrics/']) assert.equal((await request(`${api}${path}`)).status, 200, path);
+      assert.equal((await request(`${system.urls.nginx}/health`)).status, 200);
     });
   });
 });
