@@ -67,6 +67,26 @@ function operatorRendering(objects: RenderedObject[]): Manifest[] {
   return renderManifests(parseFlowgate(flowgate), { serviceMonitors: true });
 }
 
+interface IngressPath {
+  path: string;
+  pathType: string;
+  backend: { service: { name: string; port: { number: number } } };
+}
+
+/** The `service:port` an Ingress sends a request path to, by the Kubernetes Exact/Prefix rules (longest match wins). */
+function ingressBackend(ingress: Manifest, requestPath: string): string | undefined {
+  const paths = (ingress as unknown as { spec: { rules: { http: { paths: IngressPath[] } }[] } }).spec.rules.flatMap((rule) => rule.http.paths);
+  const matches = paths.filter(({ path, pathType }) => {
+    if (pathType === 'Exact') return requestPath === path;
+    assert.equal(pathType, 'Prefix', `path type ${pathType} not handled`);
+    // Prefix matches whole path elements: /api matches /api and /api/v1, never /apimetrics.
+    const prefix = path.replace(/\/+$/, '');
+    return prefix === '' || requestPath === prefix || requestPath.startsWith(`${prefix}/`);
+  });
+  const best = matches.sort((a, b) => b.path.length - a.path.length || (a.pathType === 'Exact' ? -1 : 1))[0];
+  return best ? `${best.backend.service.name}:${best.backend.service.port.number}` : undefined;
+}
+
 /** The plural resource name RBAC uses for a kind (regular English plurals are all these kinds need). */
 function resourceOf(kind: string): string {
   const lower = kind.toLowerCase();
@@ -104,6 +124,17 @@ describe('helm chart', function () {
       assert.deepEqual(manifests.flatMap(schemaProblems), []);
     });
   }
+
+  it('routes the api through the Ingress but not its /metrics, in any spelling express would serve it', () => {
+    const ingresses = Object.values(rendered).flatMap((objects) => operatorRendering(objects).filter((object) => object.kind === 'Ingress'));
+    assert.ok(ingresses.length >= 2, 'dev and production values render an Ingress');
+    for (const ingress of ingresses) {
+      for (const path of ['/', '/health', '/ready', '/api/v1/data/process', '/api/v1/data/process-async/x', '/api/v1/docs/', '/api/v1/openapi.json']) {
+        assert.equal(ingressBackend(ingress, path), `${ingress.metadata.name}-api:8000`, path);
+      }
+      for (const path of ['/metrics', '/metrics/', '/METRICS', '/Metrics/', '/apimetrics']) assert.equal(ingressBackend(ingress, path), undefined, path);
+    }
+  });
 
   it('installs the CRD from crds/ and the operator with leader election', () => {
     const objects = rendered['default']!;

@@ -8,6 +8,18 @@ const RPC_TIMEOUT_MARGIN_SECONDS = 20;
 // A pod that does not accept a connection in this time is skipped for the next one.
 const CONNECT_TIMEOUT_SECONDS = 2;
 
+/**
+ * What the api serves to callers, and nothing else: /metrics is for Prometheus, which scrapes
+ * the pods. An allowlist rather than an exception for /metrics, because express serves
+ * /METRICS and /metrics/ too, while Ingress paths match case-sensitively.
+ */
+const PUBLIC_PATHS: readonly { path: string; pathType: 'Exact' | 'Prefix' }[] = [
+  { path: '/api', pathType: 'Prefix' },
+  { path: '/', pathType: 'Exact' },
+  { path: '/health', pathType: 'Exact' },
+  { path: '/ready', pathType: 'Exact' },
+];
+
 /** nginx size syntax (1m, 512k, or bytes) for exactly the api's limit. */
 function nginxSize(bytes: number): string {
   if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}m`;
@@ -42,9 +54,11 @@ export function renderIngress(flowgate: FlowgateResource): V1Ingress {
         {
           ...(ingress.host ? { host: ingress.host } : {}),
           http: {
-            paths: [
-              { path: '/', pathType: 'Prefix', backend: { service: { name: componentName(flowgate, 'api'), port: { number: API_PORT } } } },
-            ],
+            paths: PUBLIC_PATHS.map(({ path, pathType }) => ({
+              path,
+              pathType,
+              backend: { service: { name: componentName(flowgate, 'api'), port: { number: API_PORT } } },
+            })),
           },
         },
       ],
