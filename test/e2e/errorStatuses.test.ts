@@ -61,9 +61,13 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
         assert.deepEqual((response.body as any).errors.map((e: any) => e.pointer), ['/payload']);
       });
 
-      it('unknown fields → 422 naming them', async () => {
-        const response = await request(`${api}${path}`, { json: { payload: 'x', task_type: 'data', extra: 1 } });
-        assertProblem(response, 422, /unknown field\(s\): task_type, extra/);
+      it('unknown fields → 422 naming them, each with its own JSON pointer', async () => {
+        const response = await request(`${api}${path}`, { json: { payload: 'x', task_type: 'data', extra: 1, 'a/b~c': 2 } });
+        assertProblem(response, 422, /unknown field\(s\): task_type, extra, a\/b~c \(accepted: payload, description\)/);
+        assert.deepEqual(
+          (response.body as any).errors.map((e: any) => e.pointer),
+          ['/task_type', '/extra', '/a~1b~0c'], // RFC 6901 escapes "/" as ~1 and "~" as ~0
+        );
       });
 
       it('an unknown operation → 422', async () => {
@@ -147,6 +151,21 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
       assertProblem(response, 405);
       assert.equal(response.headers.get('allow'), 'GET');
     }
+  });
+
+  describe('query parameters', () => {
+    it('errors name the parameter, not a JSON pointer; unknown and repeated ones too', async () => {
+      const response = await request(`${api}/database/records?limit=abc&status=Nope&foo=1&offset=1&offset=2`);
+      assertProblem(response, 422);
+      const errors = (response.body as any).errors as Array<Record<string, string>>;
+      assert.ok(errors.every((error) => !('pointer' in error)), JSON.stringify(errors));
+      assert.deepEqual(
+        errors.map((error) => error.parameter).sort(),
+        ['foo', 'limit', 'offset', 'status'],
+      );
+      assert.match((response.body as any).detail, /offset: must be given once, not 2 times/);
+      assert.match((response.body as any).detail, /unknown parameter\(s\): foo \(accepted: limit, offset, status\)/);
+    });
   });
 
   it('task ids are case-insensitive and answered in lower case', async () => {

@@ -88,6 +88,16 @@ describe('OpenAPI document, docs page and system endpoints', () => {
       check('TaskResponse', sync.body);
       const problem = await request(`${api}/api/v1/data/process`, { json: { payload: 'schema', description: 'sum' } });
       check('Problem', problem.body);
+      // Validation problems: errors[] entries are RFC 6901 pointers (body) or parameter names (query), as documented.
+      for (const invalid of [
+        await request(`${api}/api/v1/data/process`, { json: { payload: 'x', description: 42, extra: 1 } }),
+        await request(`${api}/api/v1/data/process`, { body: 'null', headers: { 'content-type': 'application/json' } }),
+        await request(`${api}/api/v1/database/records?limit=abc&foo=1`),
+      ]) {
+        assert.equal(invalid.status, 422);
+        assert.ok((invalid.body as any).errors.length > 0);
+        check('Problem', invalid.body);
+      }
       check('DataRecord', (await request(`${api}/api/v1/database/records/${(sync.body as any).task_id}`)).body);
       check('RecordsPage', (await request(`${api}/api/v1/database/records?limit=5`)).body);
       check('TaskLogsPage', (await request(`${api}/api/v1/database/logs?limit=5`)).body);

@@ -2,6 +2,23 @@ import { allOperations, dataRequestSchema, operationsByInputType, outcomeSchema,
 import { z } from 'zod';
 import { listLogsQuerySchema, listRecordsQuerySchema } from './routes/database.js';
 
+// Where a validation error is: a body field by JSON Pointer, a query parameter by name.
+const fieldErrorSchema = z
+  .union([
+    z.strictObject({
+      pointer: z
+        .string()
+        .regex(/^(\/([^~/]|~[01])*)*$/)
+        .describe('RFC 6901 JSON Pointer into the request body: "" is the whole body, "/description" a field, "/extra" an unknown field.'),
+      detail: z.string(),
+    }),
+    z.strictObject({
+      parameter: z.string().describe('Name of the query parameter, e.g. "limit".'),
+      detail: z.string(),
+    }),
+  ])
+  .meta({ id: 'FieldError' });
+
 const problemSchema = z
   .object({
     type: z.string().describe('URI identifying the problem type.'),
@@ -9,6 +26,14 @@ const problemSchema = z
     status: z.number().int(),
     detail: z.string().describe('What went wrong with this request, in words.'),
     instance: z.string().optional(),
+    errors: z
+      .array(fieldErrorSchema)
+      .optional()
+      .describe('422 validation-error only: one entry per invalid body field (pointer) or query parameter (parameter).'),
+    supported_operations: z
+      .array(z.string())
+      .optional()
+      .describe('422 unsupported-operation only: the operations that accept this payload type.'),
   })
   .catchall(z.unknown())
   .meta({ id: 'Problem' });
@@ -51,6 +76,7 @@ for (const schema of [
   // Registered so references to them are components of their own, not a dangling "__shared#/$defs/..." ref.
   outcomeSchema,
   taskErrorSchema,
+  fieldErrorSchema,
   problemSchema,
   recordSchema,
   taskLogSchema,
@@ -70,10 +96,14 @@ const postResponses = {
   '409': problem('A request with the same Idempotency-Key is still running.'),
   '413': problem('The body exceeds the size limit (1 MiB by default).'),
   '415': problem('The body is not application/json in UTF-8.'),
-  '422': problem('The body violates the schema, the operation does not fit the payload, or the Idempotency-Key was used with another body.'),
+  '422': problem(
+    'The body violates the schema (errors[] locates each field by JSON Pointer), the operation does not fit the payload (supported_operations), or the Idempotency-Key was used with another body.',
+  ),
   '429': problem('This client sent more requests than its rate limit allows; see Retry-After.'),
   '503': problem('RabbitMQ, Redis or PostgreSQL is unreachable; see Retry-After.'),
 };
+
+const invalidQuery = problem('A query parameter is invalid, unknown or repeated; errors[] names each by parameter.');
 
 const idempotencyKey = {
   name: 'Idempotency-Key',
@@ -108,7 +138,7 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
     info: {
       title: 'Flowgate API',
       version: options.version,
-      description: `Runs data-processing requests synchronously (RabbitMQ RPC) or asynchronously (BullMQ job, polled by task id).\n\nOperations by payload type:\n${operationsTable}\n\nErrors are RFC 9457 problem details.`,
+      description: `Runs data-processing requests synchronously (RabbitMQ RPC) or asynchronously (BullMQ job, polled by task id).\n\nOperations by payload type:\n${operationsTable}\n\nErrors are RFC 9457 problem details (application/problem+json). A 422 validation-error lists each problem in errors[]: body fields by RFC 6901 JSON Pointer in pointer ("" is the whole body, "/extra" an unknown field), query parameters by name in parameter.`,
     },
     servers: [{ url: '/' }],
     tags: [{ name: 'data' }, { name: 'database' }, { name: 'system' }],
@@ -164,7 +194,7 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
           operationId: 'listRecords',
           summary: 'List records, newest first',
           parameters: queryParameters(listRecordsQuerySchema),
-          responses: { '200': { description: 'A page of records.', content: json('RecordsPage') }, '422': problem('Invalid query.') },
+          responses: { '200': { description: 'A page of records.', content: json('RecordsPage') }, '422': invalidQuery },
         },
       },
       [`${base}/database/records/{task_id}`]: {
@@ -194,7 +224,7 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
           operationId: 'listTaskLogs',
           summary: 'List task events, newest first',
           parameters: queryParameters(listLogsQuerySchema),
-          responses: { '200': { description: 'A page of events.', content: json('TaskLogsPage') }, '422': problem('Invalid query.') },
+          responses: { '200': { description: 'A page of events.', content: json('TaskLogsPage') }, '422': invalidQuery },
         },
       },
       '/health': { get: { tags: ['system'], operationId: 'health', responses: { '200': { description: 'The process is alive.' } } } },

@@ -13,6 +13,13 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
+/**
+ * One entry of a validation problem's `errors`: `pointer` is an RFC 6901 JSON
+ * Pointer into the request body ("" is the whole body); `parameter` names a
+ * query parameter.
+ */
+export type FieldError = { pointer: string; detail: string } | { parameter: string; detail: string };
+
 /** An error that already knows its HTTP problem. Thrown anywhere below a route. */
 export class ProblemError extends Error {
   override name = 'ProblemError';
@@ -39,7 +46,7 @@ export const problems = {
   conflict: (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail, {}, { 'Retry-After': '1' }),
   tooLarge: (detail: string) => new ProblemError(413, 'payload-too-large', 'Payload Too Large', detail),
   unsupportedMediaType: (detail: string) => new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', detail),
-  validation: (detail: string, errors: Array<{ pointer: string; detail: string }>) =>
+  validation: (detail: string, errors: FieldError[]) =>
     new ProblemError(422, 'validation-error', 'Validation Error', detail, { errors }),
   unsupportedOperation: (detail: string, supported: readonly OperationName[]) =>
     new ProblemError(422, 'unsupported-operation', 'Unsupported Operation', detail, { supported_operations: supported }),

@@ -1,17 +1,38 @@
 import { operationsFor, inputTypeOf, type DataRequest } from '@flowgate/common';
-import type { z } from 'zod';
-import { problems } from './problem.js';
+import { z } from 'zod';
+import { problems, type FieldError } from './problem.js';
 
-/** Parses `input` with `schema` or throws a 422 problem naming each invalid field as a JSON pointer. */
-export function validate<Schema extends z.ZodType>(schema: Schema, input: unknown, where: 'body' | 'query'): z.output<Schema> {
-  const result = schema.safeParse(input);
+/**
+ * Parses a JSON body with `schema` or throws a 422 whose `errors` point at each
+ * invalid field with an RFC 6901 JSON Pointer: "" is the whole body, "/payload"
+ * a field, and each unknown field gets its own pointer ("/extra").
+ */
+export function validateBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
+  const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const errors = result.error.issues.map((issue) => ({
-    pointer: `${where === 'body' ? '' : '?'}/${issue.path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
-    detail: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-  }));
-  const summary = errors.map((error) => `${error.pointer}: ${error.detail}`).join('; ');
-  throw problems.validation(`the request ${where} is invalid: ${summary}`, errors);
+  const findings = result.error.issues.flatMap((issue) => findingsOf(issue, unknownDetail('field', acceptedKeys(schema))));
+  const errors = findings.map(({ path, detail }): FieldError => ({ pointer: jsonPointer(path), detail }));
+  throw problems.validation(`the request body is invalid: ${summarize(findings, 'field', acceptedKeys(schema), jsonPointer)}`, errors);
+}
+
+/**
+ * Parses the query string with `schema` or throws a 422 whose `errors` name each
+ * bad query parameter in `parameter`: a query string is not a JSON document, so
+ * a JSON Pointer into it would be an invention. A parameter given twice is an
+ * error of its own rather than a puzzling "must be an integer".
+ */
+export function validateQuery<Schema extends z.ZodObject>(schema: Schema, query: Readonly<Record<string, unknown>>): z.output<Schema> {
+  const entries = Object.entries(query);
+  const findings: Finding[] = entries
+    .filter(([, value]) => Array.isArray(value))
+    .map(([name, value]) => ({ path: [name], detail: `must be given once, not ${(value as unknown[]).length} times`, unknown: false }));
+  const result = schema.safeParse(Object.fromEntries(entries.filter(([, value]) => !Array.isArray(value))));
+  const unknown = unknownDetail('parameter', Object.keys(schema.shape));
+  if (!result.success) findings.push(...result.error.issues.flatMap((issue) => findingsOf(issue, unknown)));
+  if (result.success && findings.length === 0) return result.data;
+  const name = (path: readonly PropertyKey[]) => String(path[0] ?? '');
+  const errors = findings.map(({ path, detail }): FieldError => ({ parameter: name(path), detail }));
+  throw problems.validation(`the query is invalid: ${summarize(findings, 'parameter', Object.keys(schema.shape), name)}`, errors);
 }
 
 /** The operation must accept the payload's JSON type; checked before anything is queued. */
@@ -24,4 +45,47 @@ export function assertOperationFits(request: DataRequest): void {
       supported,
     );
   }
+}
+
+/** RFC 6901: "" is the whole document; "~" and "/" inside a name are escaped as "~0" and "~1". */
+export function jsonPointer(path: readonly PropertyKey[]): string {
+  return path.map((part) => `/${String(part).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+interface Finding {
+  path: readonly PropertyKey[];
+  detail: string;
+  unknown: boolean;
+}
+
+/** zod reports all unknown keys of an object as one issue; each is located on its own. */
+function findingsOf(issue: z.core.$ZodIssue, unknownMessage: string): Finding[] {
+  if (issue.code !== 'unrecognized_keys') return [{ path: issue.path, detail: issue.message, unknown: false }];
+  return issue.keys.map((key) => ({ path: [...issue.path, key], detail: unknownMessage, unknown: true }));
+}
+
+function unknownDetail(noun: 'field' | 'parameter', accepted: readonly string[]): string {
+  return `unknown ${noun}${accepted.length > 0 ? `; accepted: ${accepted.join(', ')}` : ''}`;
+}
+
+function acceptedKeys(schema: z.ZodType): string[] {
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+/**
+ * The problem's `detail`: every finding in one line, and unknown names gathered
+ * into one clause that also says which names are accepted.
+ */
+function summarize(findings: readonly Finding[], noun: 'field' | 'parameter', accepted: readonly string[], locate: (path: readonly PropertyKey[]) => string): string {
+  const parts = findings
+    .filter((finding) => !finding.unknown)
+    .map((finding) => {
+      const where = locate(finding.path);
+      return where === '' ? finding.detail : `${where}: ${finding.detail}`;
+    });
+  const unknown = findings.filter((finding) => finding.unknown).map((finding) => String(finding.path.at(-1)));
+  if (unknown.length > 0) {
+    parts.push(`unknown ${noun}(s): ${unknown.join(', ')}${accepted.length > 0 ? ` (accepted: ${accepted.join(', ')})` : ''}`);
+  }
+  return parts.join('; ');
 }

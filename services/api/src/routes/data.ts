@@ -5,7 +5,7 @@ import type { DataService } from '../dataService.js';
 import { route, type HttpResult } from '../httpResult.js';
 import type { RunIdempotently } from '../idempotency.js';
 import { problemResult, problems, toProblemError } from '../problem.js';
-import { assertOperationFits, validate } from '../validation.js';
+import { assertOperationFits, validateBody } from '../validation.js';
 import { allowOnly } from './allowOnly.js';
 import { isTaskId, taskIdParam } from './taskId.js';
 
@@ -53,7 +53,7 @@ export function dataRoutes(deps: DataRoutesDeps): Router {
     '/process',
     ...deps.jsonBody,
     idempotentPost('/api/v1/data/process', async (request) => {
-      const dataRequest = validate(dataRequestSchema, request.body, 'body');
+      const dataRequest = validateBody(dataRequestSchema, request.body);
       assertOperationFits(dataRequest);
       return { status: 200, body: await deps.dataService.processDataSync(dataRequest) };
     }),
@@ -63,7 +63,7 @@ export function dataRoutes(deps: DataRoutesDeps): Router {
     '/process-async',
     ...deps.jsonBody,
     idempotentPost('/api/v1/data/process-async', async (request) => {
-      const dataRequest = validate(dataRequestSchema, request.body, 'body');
+      const dataRequest = validateBody(dataRequestSchema, request.body);
       assertOperationFits(dataRequest);
       const response = await deps.dataService.processDataAsync(dataRequest);
       return {

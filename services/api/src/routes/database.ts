@@ -3,7 +3,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { route } from '../httpResult.js';
 import { problems } from '../problem.js';
-import { validate } from '../validation.js';
+import { validateQuery } from '../validation.js';
 import { allowOnly } from './allowOnly.js';
 import { isTaskId, taskIdParam } from './taskId.js';
 
@@ -41,7 +41,7 @@ export function databaseRoutes(deps: DatabaseRoutesDeps): Router {
 
   router.get(
     '/records',
-    route(async (request) => ({ status: 200, body: await deps.records.list(validate(listRecordsQuerySchema, request.query, 'query')) })),
+    route(async (request) => ({ status: 200, body: await deps.records.list(validateQuery(listRecordsQuerySchema, request.query)) })),
   );
 
   router.get(
@@ -70,7 +70,7 @@ export function databaseRoutes(deps: DatabaseRoutesDeps): Router {
 
   router.get(
     '/logs',
-    route(async (request) => ({ status: 200, body: await deps.taskLogs.list(validate(listLogsQuerySchema, request.query, 'query')) })),
+    route(async (request) => ({ status: 200, body: await deps.taskLogs.list(validateQuery(listLogsQuerySchema, request.query)) })),
   );
 
   router.all('/records', allowOnly('GET'));
