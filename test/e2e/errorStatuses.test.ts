@@ -70,6 +70,25 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
         );
       });
 
+      it('a body that is not an object → 422 pointing at the whole document with ""', async () => {
+        for (const [body, kind] of [['null', 'null'], ['[1]', 'an array'], ['"x"', 'a string']] as const) {
+          const response = await request(`${api}${path}`, { body, headers: { 'content-type': 'application/json' } });
+          assertProblem(response, 422, new RegExp(`must be a JSON object, not ${kind}`));
+          assert.deepEqual((response.body as any).errors, [{ pointer: '', detail: `must be a JSON object, not ${kind}` }]);
+        }
+      });
+
+      it('a description that is not a string → 422 saying it must be a string, not listing operations', async () => {
+        for (const [description, kind] of [[42, 'a number'], [null, 'null'], [['uppercase'], 'an array'], [{}, 'an object']] as const) {
+          const response = await request(`${api}${path}`, { json: { payload: 'x', description } });
+          assertProblem(response, 422, new RegExp(`/description: must be a string naming an operation, not ${kind}`));
+          assert.doesNotMatch((response.body as any).detail, /uppercase/);
+          assert.deepEqual((response.body as any).errors.map((e: any) => e.pointer), ['/description']);
+        }
+        const unknown = await request(`${api}${path}`, { json: { payload: 'x', description: 'shout' } });
+        assertProblem(unknown, 422, /"shout" is not an operation; use one of: uppercase, lowercase, .*echo$/);
+      });
+
       it('an unknown operation → 422', async () => {
         for (const description of ['shout', '', 42, null, ['uppercase']]) {
           const response = await request(`${api}${path}`, { json: { payload: 'x', description } });
@@ -154,6 +173,17 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
   });
 
   describe('query parameters', () => {
+    it('a non-integer or out-of-range limit → 422 saying it must be an integer within its bounds', async () => {
+      for (const limit of ['abc', '1.5', '0', '101', '', 'Infinity']) {
+        const response = await request(`${api}/database/records?limit=${limit}`);
+        assertProblem(response, 422, /^the query is invalid: limit: must be an integer from 1 to 100$/);
+        assert.doesNotMatch(response.text, /NaN|expected number/);
+        assert.deepEqual((response.body as any).errors, [{ parameter: 'limit', detail: 'must be an integer from 1 to 100' }]);
+      }
+      const offset = await request(`${api}/database/logs?offset=-1`);
+      assertProblem(offset, 422, /offset: must be an integer from 0 to 1000000/);
+    });
+
     it('errors name the parameter, not a JSON pointer; unknown and repeated ones too', async () => {
       const response = await request(`${api}/database/records?limit=abc&status=Nope&foo=1&offset=1&offset=2`);
       assertProblem(response, 422);
@@ -164,6 +194,7 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
         ['foo', 'limit', 'offset', 'status'],
       );
       assert.match((response.body as any).detail, /offset: must be given once, not 2 times/);
+      assert.match((response.body as any).detail, /status: must be one of Processing, Success, Failed/);
       assert.match((response.body as any).detail, /unknown parameter\(s\): foo \(accepted: limit, offset, status\)/);
     });
   });

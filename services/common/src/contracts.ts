@@ -2,25 +2,45 @@ import { z } from 'zod';
 import { findPayloadProblem } from './payloadLimits.js';
 import { allOperations, DEFAULT_OPERATION, type InputType, type OperationName } from './operations.js';
 
+/** "null", "an array", "a string"…: how a validation message names what it got instead. */
+function jsonTypeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * A wrong description says what was wrong with it: a string that names no
+ * operation lists the operations; anything else says a string was expected
+ * (listing operations to someone who sent 42 answers the wrong question).
+ */
+function descriptionMessage(issue: { input?: unknown }): string {
+  if (typeof issue.input !== 'string') return `must be a string naming an operation, not ${jsonTypeOf(issue.input)}`;
+  return `${JSON.stringify(issue.input.slice(0, 100))} is not an operation; use one of: ${allOperations.join(', ')}`;
+}
+
 /** Body of both POST endpoints. `payload` may be any JSON value; `description` names the operation. */
 export const dataRequestSchema = z
-  .strictObject({
-    payload: z
-      .unknown()
-      .superRefine((value, ctx) => {
-        if (value === undefined) {
-          ctx.addIssue({ code: 'custom', message: 'payload is required' });
-          return;
-        }
-        const problem = findPayloadProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .describe('Any JSON value; the operation named by description must accept its type.'),
-    description: z
-      .enum(allOperations as [OperationName, ...OperationName[]])
-      .default(DEFAULT_OPERATION)
-      .describe('The operation to run (default echo).'),
-  })
+  .strictObject(
+    {
+      payload: z
+        .unknown()
+        .superRefine((value, ctx) => {
+          if (value === undefined) {
+            ctx.addIssue({ code: 'custom', message: 'payload is required' });
+            return;
+          }
+          const problem = findPayloadProblem(value);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .describe('Any JSON value; the operation named by description must accept its type.'),
+      description: z
+        .enum(allOperations as [OperationName, ...OperationName[]], { error: descriptionMessage })
+        .default(DEFAULT_OPERATION)
+        .describe('The operation to run (default echo).'),
+    },
+    { error: (issue) => (issue.code === 'invalid_type' ? `must be a JSON object, not ${jsonTypeOf(issue.input)}` : undefined) },
+  )
   .meta({ id: 'DataRequest' });
 
 export type DataRequest = z.output<typeof dataRequestSchema>;

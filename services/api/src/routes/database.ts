@@ -7,18 +7,37 @@ import { validateQuery } from '../validation.js';
 import { allowOnly } from './allowOnly.js';
 import { isTaskId, taskIdParam } from './taskId.js';
 
+/**
+ * An integer query parameter. Every way of getting it wrong (not a number, a
+ * fraction, out of range) gets the same message with the bounds, rather than
+ * zod's "expected number, received NaN".
+ */
+function integerParameter(min: number, max: number, fallback: number, description: string) {
+  const error = `must be an integer from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).default(fallback).describe(description);
+}
+
 export const pagingQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Items per page, 1-100.'),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0).describe('Items to skip, 0-1000000.'),
+  limit: integerParameter(1, 100, 20, 'Items per page, 1-100.'),
+  offset: integerParameter(0, 1_000_000, 0, 'Items to skip, 0-1000000.'),
 };
+
+const statuses = ['Processing', 'Success', 'Failed'] as const;
 
 export const listRecordsQuerySchema = z.strictObject({
   ...pagingQuery,
-  status: z.enum(['Processing', 'Success', 'Failed']).optional().describe('Only records with this task_status.'),
+  status: z
+    .enum(statuses, { error: `must be one of ${statuses.join(', ')}` })
+    .optional()
+    .describe('Only records with this task_status.'),
 });
 
 // PostgreSQL text cannot hold NUL, so such a filter can match nothing and would fail the query.
-const logFilter = z.string().min(1).max(255).refine((value) => !value.includes('\u0000'), 'must not contain NUL (U+0000)');
+const logFilter = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(255, { error: 'must be at most 255 characters' })
+  .refine((value) => !value.includes('\u0000'), 'must not contain NUL (U+0000)');
 
 export const listLogsQuerySchema = z.strictObject({
   ...pagingQuery,
