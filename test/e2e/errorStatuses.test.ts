@@ -199,6 +199,26 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
     });
   });
 
+  it('an unrecognised method → 501 problem+json (RFC 9110 §15.6.2), directly and through nginx', async () => {
+    for (const base of [system.urls.api, system.urls.nginx]) {
+      for (const method of ['FOO', 'BREW', 'GETX']) {
+        const raw = await rawHttp(base, `${method} /api/v1/data/process HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}`);
+        const response = asTestResponse(raw);
+        assertProblem(response, 501, new RegExp(`the method ${method} is not recognised`));
+        assert.equal((response.body as any).type, 'https://flowgate.dev/problems/method-not-implemented');
+      }
+    }
+    // Methods are case-sensitive tokens: "get" is not GET (nginx refuses lower case as malformed: 400).
+    const lower = asTestResponse(await rawHttp(system.urls.api, 'get /health HTTP/1.1\r\nHost: x\r\n\r\n'));
+    assertProblem(lower, 501, /did you mean GET\?/);
+    // Bytes that are not a method at all (a TLS handshake on the plain port) stay malformed.
+    const tls = await rawHttp(system.urls.api, '\x16\x03\x01\x02\x00\x01\x00\r\n\r\n');
+    assertProblem(asTestResponse(tls), 400, /malformed/);
+    // Node drops CONNECT without an answer unless told otherwise.
+    const connect = await rawHttp(system.urls.api, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    assertProblem(asTestResponse(connect), 501, /CONNECT/);
+  });
+
   it('task ids are case-insensitive and answered in lower case', async () => {
     const created = await request(`${api}/data/process`, { json: { payload: 'case' } });
     const upper = (created.body.task_id as string).toUpperCase();

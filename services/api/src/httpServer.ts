@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from '@flowgate/common';
+import { clientErrorProblem, endWithProblem, type ParserError } from './clientErrors.js';
+import { problems } from './problem.js';
 
 /**
  * The HTTP server around the app: keep-alive longer than nginx's upstream
  * keepalive so the proxy never reuses a socket we are closing, bounded header
- * and request times, a problem+json answer to requests Node's parser refuses,
+ * and request times, a problem+json answer to requests Node's parser refuses
+ * (501 for a method it does not know, see {@link clientErrorProblem}) and to CONNECT,
  * and a close() that drains keep-alive connections (see {@link drainOnClose}).
  */
 export function configureHttpServer(app: Express, logger: Logger): Server {
@@ -14,24 +17,19 @@ export function configureHttpServer(app: Express, logger: Logger): Server {
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   drainOnClose(server);
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (error: ParserError, socket) => {
     if (!socket.writable) {
       socket.destroy();
       return;
     }
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? 431 : 400;
-    const title = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
-    const body = JSON.stringify({
-      type: `https://flowgate.dev/problems/${tooLarge ? 'headers-too-large' : 'malformed-http'}`,
-      title,
-      status,
-      detail: tooLarge ? 'the request headers are too large' : 'the HTTP request is malformed (invalid header characters or framing)',
-    });
     logger.debug({ code: error.code }, 'client error');
-    socket.end(
-      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    endWithProblem(socket, clientErrorProblem(error));
+  });
+  // Without a listener Node drops a CONNECT without a word. Its target is a host:port,
+  // not one of our resources, so there is no Allow to name: tunnelling is simply not
+  // something this server does (RFC 9110 §15.6.2).
+  server.on('connect', (_request, socket) => {
+    endWithProblem(socket, problems.notImplemented('CONNECT (tunnelling) is not supported; the api uses GET, HEAD, POST and DELETE'));
   });
   return server;
 }

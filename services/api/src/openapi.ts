@@ -138,7 +138,7 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
     info: {
       title: 'Flowgate API',
       version: options.version,
-      description: `Runs data-processing requests synchronously (RabbitMQ RPC) or asynchronously (BullMQ job, polled by task id).\n\nOperations by payload type:\n${operationsTable}\n\nErrors are RFC 9457 problem details (application/problem+json). A 422 validation-error lists each problem in errors[]: body fields by RFC 6901 JSON Pointer in pointer ("" is the whole body, "/extra" an unknown field), query parameters by name in parameter.`,
+      description: `Runs data-processing requests synchronously (RabbitMQ RPC) or asynchronously (BullMQ job, polled by task id).\n\nOperations by payload type:\n${operationsTable}\n\nErrors are RFC 9457 problem details (application/problem+json). A 422 validation-error lists each problem in errors[]: body fields by RFC 6901 JSON Pointer in pointer ("" is the whole body, "/extra" an unknown field), query parameters by name in parameter. A method no route supports is a 405 with Allow; a method the api does not recognise at all (e.g. FOO, or CONNECT) is a 501.`,
     },
     servers: [{ url: '/' }],
     tags: [{ name: 'data' }, { name: 'database' }, { name: 'system' }],

@@ -38,12 +38,14 @@ export class ProblemError extends Error {
 export const problems = {
   malformedJson: (detail: string) => new ProblemError(400, 'malformed-json', 'Malformed JSON', detail),
   badRequest: (detail: string) => new ProblemError(400, 'bad-request', 'Bad Request', detail),
+  malformedHttp: (detail: string) => new ProblemError(400, 'malformed-http', 'Bad Request', detail),
   unauthorized: (detail: string) =>
     new ProblemError(401, 'unauthorized', 'Unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer realm="flowgate"' }),
   notFound: (detail: string) => new ProblemError(404, 'not-found', 'Not Found', detail),
   methodNotAllowed: (detail: string, allow: string) =>
     new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', detail, {}, { Allow: allow }),
   conflict: (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail, {}, { 'Retry-After': '1' }),
+  headersTooLarge: (detail: string) => new ProblemError(431, 'headers-too-large', 'Request Header Fields Too Large', detail),
   tooLarge: (detail: string) => new ProblemError(413, 'payload-too-large', 'Payload Too Large', detail),
   unsupportedMediaType: (detail: string) => new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', detail),
   validation: (detail: string, errors: FieldError[]) =>
@@ -54,6 +56,7 @@ export const problems = {
     new ProblemError(422, 'idempotency-key-reused', 'Idempotency Key Reused', detail),
   tooManyRequests: (detail: string, retryAfterSeconds: number) =>
     new ProblemError(429, 'rate-limited', 'Too Many Requests', detail, {}, { 'Retry-After': String(retryAfterSeconds) }),
+  notImplemented: (detail: string) => new ProblemError(501, 'method-not-implemented', 'Not Implemented', detail),
   unavailable: (detail: string, retryAfterSeconds = 1) =>
     new ProblemError(503, 'service-unavailable', 'Service Unavailable', detail, {}, { 'Retry-After': String(retryAfterSeconds) }),
   timeout: (detail: string) => new ProblemError(504, 'processing-timeout', 'Processing Timeout', detail),
