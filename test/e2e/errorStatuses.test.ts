@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from '../support/http.js';
 import { AUTHORIZATION } from '../support/testEnv.js';
 import { sharedSystem, type TestSystem } from '../support/system.js';
-import { asTestResponse, assertProblem, rawHttp, recordCount } from './helpers.js';
+import { asTestResponse, assertProblem, rawExchange, rawHttp, recordCount } from './helpers.js';
 
 const LIMIT = 1_048_576;
 
@@ -211,6 +211,9 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
     // Methods are case-sensitive tokens: "get" is not GET (nginx refuses lower case as malformed: 400).
     const lower = asTestResponse(await rawHttp(system.urls.api, 'get /health HTTP/1.1\r\nHost: x\r\n\r\n'));
     assertProblem(lower, 501, /did you mean GET\?/);
+    // Found from where the parser stopped, not from the start of a packet holding an earlier pipelined request.
+    const pipelined = await rawExchange(system.urls.api, 'GET /nothing HTTP/1.1\r\nHost: x\r\n\r\nFOO / HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(pipelined, /^HTTP\/1\.1 404 [^]*"no route for GET \/nothing"[^]*HTTP\/1\.1 501 Not Implemented\r\n[^]*the method FOO is not recognised/);
     // Bytes that are not a method at all (a TLS handshake on the plain port) stay malformed.
     const tls = await rawHttp(system.urls.api, '\x16\x03\x01\x02\x00\x01\x00\r\n\r\n');
     assertProblem(asTestResponse(tls), 400, /malformed/);

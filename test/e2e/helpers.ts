@@ -120,6 +120,26 @@ export async function rawHttp(url: string, head: string, body: Buffer | string =
   });
 }
 
+/** Sends bytes as given and returns everything the server writes until it closes (for pipelined requests). */
+export async function rawExchange(url: string, bytes: string, timeoutMs = 10_000): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close within ${timeoutMs} ms: ${Buffer.concat(chunks).toString('latin1').slice(0, 300)}`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    socket.on('error', () => undefined);
+    socket.write(bytes);
+  });
+}
+
 /** Wraps a raw response so {@link assertProblem} can check it. */
 export function asTestResponse(raw: RawResponse): TestResponse {
   const headers = new Headers(raw.headers);

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Logger } from '@flowgate/common';
 import { clientErrorProblem, endWithProblem, type ParserError } from './clientErrors.js';
@@ -17,12 +18,20 @@ export function configureHttpServer(app: Express, logger: Logger): Server {
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   drainOnClose(server);
+  const responding = respondingOn(server);
   server.on('clientError', (error: ParserError, socket) => {
     if (!socket.writable) {
       socket.destroy();
       return;
     }
     logger.debug({ code: error.code }, 'client error');
+    // A whole earlier (pipelined) request may still be answering on this socket: its
+    // response goes first. One whose body was still arriving is the one that failed.
+    const pending = responding.get(socket);
+    if (pending && pending.request.complete && !pending.response.writableFinished) {
+      pending.response.once('close', () => endWithProblem(socket, clientErrorProblem(error)));
+      return;
+    }
     endWithProblem(socket, clientErrorProblem(error));
   });
   // Without a listener Node drops a CONNECT without a word. Its target is a host:port,
@@ -32,6 +41,15 @@ export function configureHttpServer(app: Express, logger: Logger): Server {
     endWithProblem(socket, problems.notImplemented('CONNECT (tunnelling) is not supported; the api uses GET, HEAD, POST and DELETE'));
   });
   return server;
+}
+
+/** The exchange each socket is on, so an error later on the same socket can wait its turn. */
+function respondingOn(server: Server): WeakMap<Duplex, { request: IncomingMessage; response: ServerResponse }> {
+  const responding = new WeakMap<Duplex, { request: IncomingMessage; response: ServerResponse }>();
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    responding.set(request.socket, { request, response });
+  });
+  return responding;
 }
 
 /**
