@@ -282,6 +282,21 @@ describe('hostile input', () => {
     assertProblem(asTestResponse(badHeader), 400);
   });
 
+  it("nginx's own refusals are problem+json with a matching status, not its HTML pages", async () => {
+    const cases: Array<[string, number, RegExp]> = [
+      // nginx implements no Transfer-Encoding but chunked (its own 501).
+      ['POST /api/v1/data/process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n', 501, /Transfer-Encoding/],
+      ['GET /health HTTP/2.0\r\nHost: x\r\n\r\n', 505, /HTTP\/1\.1/],
+      // Over large_client_header_buffers: nginx's 494, answered as the api answers it.
+      [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /headers are too large/],
+    ];
+    for (const [head, status, detail] of cases) {
+      assertProblem(asTestResponse(await rawHttp(system.urls.nginx, head)), status, detail);
+    }
+    const direct = await rawHttp(system.urls.api, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assertProblem(asTestResponse(direct), 431, /headers are too large/);
+  });
+
   it('paging params out of range, non-numeric or repeated → 422 (through nginx too)', async () => {
     for (const base of [api, nginx]) {
       for (const query of ['limit=1000000000000000000000', 'limit=NaN', 'limit=Infinity', 'offset=-0.5', 'limit=%00', 'offset=1&offset=2',
