@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { request, type TestResponse } from '../support/http.js';
 import { AUTHORIZATION } from '../support/testEnv.js';
 import { sharedSystem, type TestSystem } from '../support/system.js';
-import { assertProblem, asTestResponse, rawHttp, recordCount } from './helpers.js';
+import { assertProblem, asTestResponse, rawExchange, rawHttp, recordCount } from './helpers.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const LIMIT = 1_048_576;
@@ -280,6 +280,23 @@ describe('hostile input', () => {
     assertProblem(asTestResponse(raw), 400);
     const badHeader = await rawHttp(api, 'GET /health HTTP/1.1\r\nHost: x\r\nX-Bad\x01: 1\r\n\r\n');
     assertProblem(asTestResponse(badHeader), 400);
+  });
+
+  it('what Node answers before express (no Host, an unknown Expect) is problem+json too', async () => {
+    const noHost = await rawHttp(api, 'GET /health HTTP/1.1\r\n\r\n');
+    assertProblem(asTestResponse(noHost), 400, /Host header/);
+    const expect = await rawHttp(api, 'GET /health HTTP/1.1\r\nHost: x\r\nExpect: 100-banana\r\n\r\n');
+    assertProblem(asTestResponse(expect), 417, /100-continue/);
+    // HTTP/1.0 needs no Host; 100-continue is still honoured.
+    assert.equal((await rawHttp(api, 'GET /health HTTP/1.0\r\n\r\n')).status, 200);
+    const body = '{"payload":"go on"}';
+    const continued = await rawExchange(
+      api,
+      `POST /api/v1/data/process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+        `Expect: 100-continue\r\nConnection: close\r\n\r\n${body}`,
+    );
+    assert.match(continued, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+    stored += 1;
   });
 
   it("nginx's own refusals are problem+json with a matching status, not its HTML pages", async () => {

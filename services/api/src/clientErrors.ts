@@ -1,4 +1,4 @@
-import { METHODS } from 'node:http';
+import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { problemResult, problems, type ProblemError } from './problem.js';
 
@@ -61,4 +61,23 @@ export function endWithProblem(socket: Duplex, problem: ProblemError): void {
     'Connection: close',
   ];
   socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/** Answers with a problem from below express (no route, no middleware), closing the connection. */
+export function respondWithProblem(response: ServerResponse, problem: ProblemError): void {
+  const result = problemResult(problem);
+  const body = JSON.stringify(result.body);
+  response.writeHead(result.status, {
+    ...result.headers,
+    'Content-Type': 'application/problem+json',
+    'Content-Length': Buffer.byteLength(body),
+    // Whatever body the client holds back or sends next is not read.
+    Connection: 'close',
+  });
+  response.end(body);
+}
+
+/** RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own check answers without a body type). */
+export function lacksHost(request: IncomingMessage): boolean {
+  return request.httpVersionMajor === 1 && request.httpVersionMinor >= 1 && request.headers.host === undefined;
 }

@@ -2,18 +2,26 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Logger } from '@flowgate/common';
-import { clientErrorProblem, endWithProblem, type ParserError } from './clientErrors.js';
+import { clientErrorProblem, endWithProblem, lacksHost, respondWithProblem, type ParserError } from './clientErrors.js';
 import { problems } from './problem.js';
 
 /**
  * The HTTP server around the app: keep-alive longer than nginx's upstream
  * keepalive so the proxy never reuses a socket we are closing, bounded header
  * and request times, a problem+json answer to requests Node's parser refuses
- * (501 for a method it does not know, see {@link clientErrorProblem}) and to CONNECT,
+ * (501 for a method it does not know, see {@link clientErrorProblem}), to CONNECT,
+ * to a missing Host and to an unsupported Expect,
  * and a close() that drains keep-alive connections (see {@link drainOnClose}).
  */
 export function configureHttpServer(app: Express, logger: Logger): Server {
-  const server = createServer(app);
+  // Node's own Host check answers a bare 400; this one answers a problem.
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
+    if (lacksHost(request)) {
+      respondWithProblem(response, problems.malformedHttp('an HTTP/1.1 request needs a Host header'));
+      return;
+    }
+    app(request, response);
+  });
   server.keepAliveTimeout = 75_000;
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -39,6 +47,11 @@ export function configureHttpServer(app: Express, logger: Logger): Server {
   // something this server does (RFC 9110 §15.6.2).
   server.on('connect', (_request, socket) => {
     endWithProblem(socket, problems.notImplemented('CONNECT (tunnelling) is not supported; the api uses GET, HEAD, POST and DELETE'));
+  });
+  // Node answers any Expect but 100-continue with a bare 417 unless someone listens.
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const expectation = JSON.stringify(String(request.headers.expect).slice(0, 100));
+    respondWithProblem(response, problems.expectationFailed(`Expect: ${expectation} is not supported; only 100-continue is`));
   });
   return server;
 }

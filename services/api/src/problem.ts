@@ -47,6 +47,7 @@ export const problems = {
   conflict: (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail, {}, { 'Retry-After': '1' }),
   headersTooLarge: (detail: string) => new ProblemError(431, 'headers-too-large', 'Request Header Fields Too Large', detail),
   tooLarge: (detail: string) => new ProblemError(413, 'payload-too-large', 'Payload Too Large', detail),
+  expectationFailed: (detail: string) => new ProblemError(417, 'expectation-failed', 'Expectation Failed', detail),
   unsupportedMediaType: (detail: string) => new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', detail),
   validation: (detail: string, errors: FieldError[]) =>
     new ProblemError(422, 'validation-error', 'Validation Error', detail, { errors }),
