@@ -70,6 +70,14 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
         );
       });
 
+      it('thousands of unknown fields → 422 naming the first 20 and counting the rest', async () => {
+        const json: Record<string, unknown> = { payload: 'x', description: 'uppercase' };
+        for (let index = 0; index < 5_000; index++) json[`field_${index}`] = index;
+        const response = await request(`${api}${path}`, { json });
+        assertProblem(response, 422, /unknown field\(s\): field_0, .*field_19 .*; and 4980 more problem\(s\)$/);
+        assert.equal((response.body as any).errors.length, 20);
+      });
+
       it('a body that is not an object → 422 pointing at the whole document with ""', async () => {
         for (const [body, kind] of [['null', 'null'], ['[1]', 'an array'], ['"x"', 'a string']] as const) {
           const response = await request(`${api}${path}`, { body, headers: { 'content-type': 'application/json' } });

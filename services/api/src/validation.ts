@@ -10,9 +10,9 @@ import { problems, type FieldError } from './problem.js';
 export function validateBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const findings = result.error.issues.flatMap((issue) => findingsOf(issue, unknownDetail('field', acceptedKeys(schema))));
-  const errors = findings.map(({ path, detail }): FieldError => ({ pointer: jsonPointer(path), detail }));
-  throw problems.validation(`the request body is invalid: ${summarize(findings, 'field', acceptedKeys(schema), jsonPointer)}`, errors);
+  const { shown, hidden } = capped(result.error.issues.flatMap((issue) => findingsOf(issue, unknownDetail('field', acceptedKeys(schema)))));
+  const errors = shown.map(({ path, detail }): FieldError => ({ pointer: jsonPointer(path), detail }));
+  throw problems.validation(`the request body is invalid: ${summarize(shown, hidden, 'field', acceptedKeys(schema), jsonPointer)}`, errors);
 }
 
 /**
@@ -31,8 +31,9 @@ export function validateQuery<Schema extends z.ZodObject>(schema: Schema, query:
   if (!result.success) findings.push(...result.error.issues.flatMap((issue) => findingsOf(issue, unknown)));
   if (result.success && findings.length === 0) return result.data;
   const name = (path: readonly PropertyKey[]) => String(path[0] ?? '');
-  const errors = findings.map(({ path, detail }): FieldError => ({ parameter: name(path), detail }));
-  throw problems.validation(`the query is invalid: ${summarize(findings, 'parameter', Object.keys(schema.shape), name)}`, errors);
+  const { shown, hidden } = capped(findings);
+  const errors = shown.map(({ path, detail }): FieldError => ({ parameter: name(path), detail }));
+  throw problems.validation(`the query is invalid: ${summarize(shown, hidden, 'parameter', Object.keys(schema.shape), name)}`, errors);
 }
 
 /** The operation must accept the payload's JSON type; checked before anything is queued. */
@@ -50,6 +51,13 @@ export function assertOperationFits(request: DataRequest): void {
 /** RFC 6901: "" is the whole document; "~" and "/" inside a name are escaped as "~0" and "~1". */
 export function jsonPointer(path: readonly PropertyKey[]): string {
   return path.map((part) => `/${String(part).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** A body of a megabyte can hold 100,000 unknown keys; the answer names the first few and counts the rest. */
+const MAX_FINDINGS = 20;
+
+function capped(findings: Finding[]): { shown: Finding[]; hidden: number } {
+  return { shown: findings.slice(0, MAX_FINDINGS), hidden: Math.max(0, findings.length - MAX_FINDINGS) };
 }
 
 interface Finding {
@@ -76,7 +84,13 @@ function acceptedKeys(schema: z.ZodType): string[] {
  * The problem's `detail`: every finding in one line, and unknown names gathered
  * into one clause that also says which names are accepted.
  */
-function summarize(findings: readonly Finding[], noun: 'field' | 'parameter', accepted: readonly string[], locate: (path: readonly PropertyKey[]) => string): string {
+function summarize(
+  findings: readonly Finding[],
+  hidden: number,
+  noun: 'field' | 'parameter',
+  accepted: readonly string[],
+  locate: (path: readonly PropertyKey[]) => string,
+): string {
   const parts = findings
     .filter((finding) => !finding.unknown)
     .map((finding) => {
@@ -87,5 +101,6 @@ function summarize(findings: readonly Finding[], noun: 'field' | 'parameter', ac
   if (unknown.length > 0) {
     parts.push(`unknown ${noun}(s): ${unknown.join(', ')}${accepted.length > 0 ? ` (accepted: ${accepted.join(', ')})` : ''}`);
   }
+  if (hidden > 0) parts.push(`and ${hidden} more problem(s)`);
   return parts.join('; ');
 }
