@@ -5,6 +5,7 @@ import {
   InFlight,
   commonEnv,
   createDatabase,
+  createLazyJobQueue,
   createLogger,
   createMetrics,
   createRecordsRepository,
@@ -27,7 +28,6 @@ import { z } from 'zod';
 import { createApp } from './app.js';
 import { createDataService } from './dataService.js';
 import { createIdempotency } from './idempotency.js';
-import { createLazyJobQueue } from './jobQueue.js';
 import { configureHttpServer } from './httpServer.js';
 import { apiKeysSetting, callerOf, createApiKeyAuth } from './protection/apiKeys.js';
 import { createRateLimit } from './protection/rateLimit.js';

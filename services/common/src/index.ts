@@ -19,6 +19,7 @@ export * from './http/serviceServer.js';
 export * from './queueDepth.js';
 export * from './tracing/traceContext.js';
 export * from './jobOptions.js';
+export * from './jobQueue.js';
 export * from './inFlight.js';
 export * from './db/writeBatcher.js';
 export * from './ids.js';

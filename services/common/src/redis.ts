@@ -48,14 +48,3 @@ export function createRedis(options: RedisClientOptions): Redis {
   });
   return client;
 }
-
-/**
- * Resolves once the client is connected. BullMQ checks the server version as soon
- * as a Queue is built, which fails on a fail-fast client that is not connected
- * yet, so queues are built only after this.
- */
-export async function redisReady(client: Redis, logger: Logger): Promise<void> {
-  if (client.status === 'ready') return;
-  logger.info('waiting for redis');
-  await new Promise<void>((resolve) => client.once('ready', () => resolve()));
-}

@@ -3,6 +3,7 @@ import {
   AmqpConnection,
   commonEnv,
   createDatabase,
+  createLazyJobQueue,
   createLogger,
   createMetrics,
   createRecordsRepository,
@@ -18,7 +19,6 @@ import {
   rabbitEnv,
   redisEnv,
   redisOptionsFor,
-  redisReady,
   createRedis,
   RpcClient,
   TaskEventPublisher,
@@ -26,7 +26,7 @@ import {
   type Outcome,
   type ProcessDataJob,
 } from '@flowgate/common';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import { createProcessDataJob } from './processDataJob.js';
 import { TaskRecovery } from './taskRecovery.js';
 import { traced } from './jobTracing.js';
@@ -103,30 +103,46 @@ worker.on('failed', (job, error) => {
 });
 worker.on('error', (error) => logger.warn({ err: errorMessage(error) }, 'worker error'));
 
-// Queue handle for the depth gauge and for re-enqueueing lost tasks.
+// Queue handle for the depth gauge and for re-enqueueing lost tasks, built once Redis answers:
+// waiting for Redis here would keep the health server below from listening, and a worker started
+// during a Redis outage would fail its liveness probe and restart in a loop.
 const depthRedis = createRedis({ url: config.REDIS_URL, logger, role: 'request', connectionName: `flowgate-${service}-metrics` });
-await redisReady(depthRedis, logger);
-const depthQueue = new Queue(config.JOBS_QUEUE, { connection: depthRedis, prefix: config.BULLMQ_PREFIX });
-const stopDepth = trackBullmqDepth(depthQueue, metrics);
-const recovery = new TaskRecovery({
-  records,
-  queue: depthQueue,
-  jobOptions: jobOptionsFrom(config),
-  staleAfterSeconds: config.RECOVERY_STALE_SECONDS,
-  intervalMs: config.RECOVERY_INTERVAL_MS,
-  batchSize: 500,
+const jobQueue = createLazyJobQueue({
+  redis: depthRedis,
+  name: config.JOBS_QUEUE,
+  prefix: config.BULLMQ_PREFIX,
   logger,
+  onReady: (queue) => {
+    const stopDepth = trackBullmqDepth(queue, metrics);
+    const recovery = new TaskRecovery({
+      records,
+      queue,
+      jobOptions: jobOptionsFrom(config),
+      staleAfterSeconds: config.RECOVERY_STALE_SECONDS,
+      intervalMs: config.RECOVERY_INTERVAL_MS,
+      batchSize: 500,
+      logger,
+    });
+    recovery.start();
+    return async () => {
+      stopDepth();
+      await recovery.stop();
+    };
+  },
 });
-recovery.start();
 
 const http = createServiceServer({
   service,
   registry: metrics.registry,
-  ready: async () => ({
-    rabbitmq: rpc.isReady,
-    redis: worker.isRunning() && (await depthQueue.getJobCounts('active').then(() => true, () => false)),
-    postgres: await db.raw('select 1').then(() => true, () => false),
-  }),
+  ready: async () => {
+    const queue = jobQueue.current();
+    return {
+      rabbitmq: rpc.isReady,
+      // Not ready until the queue is built: until then there is no depth gauge and no task recovery.
+      redis: worker.isRunning() && queue !== undefined && (await queue.getJobCounts('active').then(() => true, () => false)),
+      postgres: await db.raw('select 1').then(() => true, () => false),
+    };
+  },
 });
 http.listen(config.METRICS_PORT, () =>
   logger.info({ port: config.METRICS_PORT, queue: config.JOBS_QUEUE, concurrency: config.WORKER_CONCURRENCY }, 'worker started'),
@@ -135,9 +151,7 @@ http.listen(config.METRICS_PORT, () =>
 onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
   // close() waits for active jobs to finish; new jobs are not taken meanwhile.
   await worker.close();
-  await recovery.stop();
-  stopDepth();
-  await depthQueue.close();
+  await jobQueue.close();
   depthRedis.disconnect();
   rpc.close();
   await events.close();

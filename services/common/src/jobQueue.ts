@@ -1,17 +1,21 @@
-import type { Logger, Outcome, ProcessDataJob } from '@flowgate/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Outcome, ProcessDataJob } from './contracts.js';
+import type { Logger } from './logging.js';
 
 export type JobQueue = Queue<ProcessDataJob, Outcome>;
 
 export interface LazyJobQueueOptions {
-  /** The api's fail-fast client; the queue shares it, so enqueueing during an outage fails at once. */
+  /** A fail-fast ('request') client; the queue shares it, so enqueueing during an outage fails at once. */
   redis: Redis;
   name: string;
   prefix: string;
   logger: Logger;
-  /** Runs once, when the queue is usable (e.g. to track its depth); returns what stops it. */
-  onReady?: (queue: JobQueue) => () => void;
+  /**
+   * Runs once, when the queue is usable (e.g. to track its depth or start task
+   * recovery); returns what stops it, which close() awaits.
+   */
+  onReady?: (queue: JobQueue) => () => void | Promise<void>;
 }
 
 export interface LazyJobQueue {
@@ -25,13 +29,14 @@ export interface LazyJobQueue {
  * Builds the BullMQ queue only once Redis is connected. BullMQ checks the Redis
  * version when a Queue is built, and on a fail-fast client that is not connected
  * that check fails and leaves the Queue unusable for good; waiting for Redis before
- * listening would instead keep the api (and its liveness probe) down with Redis.
+ * listening would instead keep the service (and its liveness probe) down with Redis.
+ * Shared by the api (enqueueing) and the worker (depth gauge, task recovery).
  */
 export function createLazyJobQueue(options: LazyJobQueueOptions): LazyJobQueue {
   const { redis, logger } = options;
   let queue: JobQueue | undefined;
   let building: Promise<void> | undefined;
-  let stopOnReady: (() => void) | undefined;
+  let stopOnReady: (() => void | Promise<void>) | undefined;
   let closed = false;
 
   const build = async (): Promise<void> => {
@@ -72,7 +77,7 @@ export function createLazyJobQueue(options: LazyJobQueueOptions): LazyJobQueue {
       closed = true;
       redis.off('ready', onRedisReady);
       await building;
-      stopOnReady?.();
+      await stopOnReady?.();
       await queue?.close();
     },
   };
