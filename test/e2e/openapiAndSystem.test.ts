@@ -134,14 +134,16 @@ describe('OpenAPI document, docs page and system endpoints', () => {
   });
 
   describe('system endpoints', () => {
-    it('GET / describes the service and its links resolve', async () => {
-      const info = await request(`${api}/`);
+    it('GET / describes the service and its links resolve through the public front (nginx)', async () => {
+      const info = await request(`${system.urls.nginx}/`);
       assert.equal(info.status, 200);
       assert.equal((info.body as any).name, 'Flowgate');
       assert.match((info.body as any).version, /^\d+\.\d+\.\d+/);
-      for (const [name, link] of Object.entries((info.body as any).links as Record<string, string>)) {
+      const links = (info.body as any).links as Record<string, string>;
+      assert.ok(!Object.values(links).includes('/metrics'), 'links name /metrics, which is not served publicly');
+      for (const [name, link] of Object.entries(links)) {
         if (name === 'sync' || name === 'async') continue; // POST only
-        const response = await fetch(`${api}${link}`, { redirect: 'manual' });
+        const response = await fetch(`${system.urls.nginx}${link}`, { redirect: 'manual' });
         assert.ok(response.status === 200 || response.status === 301, `${name} ${link}: ${response.status}`);
       }
     });

@@ -4,7 +4,6 @@ import { Router } from 'express';
 import { route } from '../httpResult.js';
 import { allowOnly } from './allowOnly.js';
 
-
 export function systemRoutes(deps: { registry: Registry; ready: ReadinessCheck; version: string; basePath: string }): Router {
   const router = Router();
 
@@ -25,7 +24,8 @@ export function systemRoutes(deps: { registry: Registry; ready: ReadinessCheck; 
           docs: `${deps.basePath}/docs`,
           health: '/health',
           ready: '/ready',
-          metrics: '/metrics',
+          // No /metrics: it is served on the api's own port for Prometheus only, and nginx and the
+          // Ingress answer it 404, so a public link to it would be a dead one.
         },
       },
     })),
