@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { COMPONENTS } from '../../services/operator/src/flowgateResource.js';
+import { READINESS_PATHS } from '../../services/operator/src/render/deployments.js';
 import { request } from '../support/http.js';
 import { sharedSystem, type TestSystem } from '../support/system.js';
 import { assertProblem } from './helpers.js';
@@ -52,6 +54,7 @@ describe('OpenAPI document, docs page and system endpoints', () => {
         '/api/v1/database/logs': { get: ['200', '422'] },
         '/health': { get: ['200'] },
         '/ready': { get: ['200', '503'] },
+        '/ready/serving': { get: ['200', '503'] },
       };
       for (const [path, methods] of Object.entries(expected)) {
         assert.ok(document.paths[path], `missing ${path}`);
@@ -145,6 +148,14 @@ describe('OpenAPI document, docs page and system endpoints', () => {
         if (name === 'sync' || name === 'async') continue; // POST only
         const response = await fetch(`${system.urls.nginx}${link}`, { redirect: 'manual' });
         assert.ok(response.status === 200 || response.status === 301, `${name} ${link}: ${response.status}`);
+      }
+    });
+
+    it('every service answers, with its checks, the readinessProbe path the operator renders for it', async () => {
+      for (const component of COMPONENTS) {
+        const response = await request(`${system.urls[component]}${READINESS_PATHS[component]}`);
+        assert.equal(response.status, 200, `${component} ${READINESS_PATHS[component]}: ${response.text}`);
+        assert.equal((response.body as any).checks.rabbitmq, true, component);
       }
     });
 

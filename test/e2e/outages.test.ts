@@ -67,6 +67,8 @@ describe('dependency outages → 503 with Retry-After, then recovery', () => {
   });
 
   const ready = () => request(`${system.urls.api}/ready`);
+  // Kubernetes' readinessProbe: 503 only when what every data route needs (PostgreSQL) is down.
+  const serving = () => request(`${system.urls.api}/ready/serving`);
   const sync = (headers: Record<string, string> = {}, payload: unknown = 'outage') =>
     request(`${api}/data/process`, { json: { payload, description: 'uppercase' }, headers });
 
@@ -86,6 +88,9 @@ describe('dependency outages → 503 with Retry-After, then recovery', () => {
       const notReady = await ready();
       assert.equal((notReady.body as any).checks.rabbitmq, false);
       assert.equal((notReady.body as any).checks.postgres, true);
+      const stillServing = await serving();
+      assert.equal(stillServing.status, 200, 'a RabbitMQ outage took the pod out of the Service');
+      assert.equal((stillServing.body as any).checks.rabbitmq, false);
       await expectUnavailable(() => sync(), /RabbitMQ/);
       await expectUnavailable(() => sync({ 'idempotency-key': key }, 'keyed'), /RabbitMQ/);
       // The async flow needs only Redis and Postgres to accept.
@@ -119,6 +124,9 @@ describe('dependency outages → 503 with Retry-After, then recovery', () => {
       const notReady = await ready();
       assert.equal(notReady.status, 503);
       assert.deepEqual((notReady.body as any).checks, { rabbitmq: true, redis: true, postgres: false });
+      const notServing = await serving();
+      assert.equal(notServing.status, 503, 'every data route needs PostgreSQL');
+      assert.deepEqual((notServing.body as any).needs, ['postgres']);
     } finally {
       postgresProxy.restore();
     }
@@ -126,6 +134,7 @@ describe('dependency outages → 503 with Retry-After, then recovery', () => {
     await eventually(async () => ((await sync()).status === 200 ? true : undefined), 20_000, 250);
     assert.equal((await request(`${api}/database/records?limit=1`)).status, 200);
     assert.equal((await ready()).status, 200);
+    assert.equal((await serving()).status, 200);
   });
 
   it('Redis killed: async and keyed requests → 503, /ready 503, no orphan record; heals when Redis is back', async function () {
@@ -138,6 +147,9 @@ describe('dependency outages → 503 with Retry-After, then recovery', () => {
       const notReady = await ready();
       assert.equal(notReady.status, 503);
       assert.equal((notReady.body as any).checks.redis, false);
+      const stillServing = await serving();
+      assert.equal(stillServing.status, 200, 'a Redis outage took the pod out of the Service');
+      assert.equal((stillServing.body as any).checks.redis, false);
       assert.equal(await recordCount(), before, 'the refused async task left a record');
       // Polling a task Redis no longer answers for falls back to Postgres.
       const unknown = await request(`${api}/data/process-async/${randomUUID()}`);

@@ -72,6 +72,7 @@ describe('protection: API keys, rate limits, security headers', () => {
       assert.equal((await request(`${api}/api/v1/database/records`)).status, 401);
       assert.equal((await request(`${api}/health`)).status, 200);
       assert.equal((await request(`${api}/ready`)).status, 200);
+      assert.equal((await request(`${api}/ready/serving`)).status, 200, 'the kubelet sends no key');
       assert.equal((await request(`${api}/metrics`)).status, 200);
     });
 
@@ -86,6 +87,7 @@ describe('protection: API keys, rate limits, security headers', () => {
       assert.equal(limited.headers.get('content-type'), 'application/problem+json; charset=utf-8');
       assert.ok(Number(limited.headers.get('retry-after')) >= 1);
       assert.equal((await request(`${api}/health`)).status, 200, 'probes are never limited');
+      assert.equal((await request(`${api}/ready/serving`)).status, 200, 'probes are never limited');
     });
   });
 });

@@ -47,6 +47,12 @@ describe('api started while Redis is down', () => {
     assert.equal((ready.body as any).checks.postgres, true);
   });
 
+  it("Kubernetes' readinessProbe (/ready/serving) passes, so the pod gets the sync traffic it can serve", async () => {
+    const serving = await request(`${system.urls.api}/ready/serving`);
+    assert.equal(serving.status, 200, serving.text);
+    assert.equal((serving.body as any).checks.redis, false);
+  });
+
   it('sync requests are served', async () => {
     const response = await request(`${api}/data/process`, { json: { payload: 'no redis yet', description: 'uppercase' } });
     assert.equal(response.status, 200, response.text);

@@ -31,6 +31,7 @@ import { createIdempotency } from './idempotency.js';
 import { configureHttpServer } from './httpServer.js';
 import { apiKeysSetting, callerOf, createApiKeyAuth } from './protection/apiKeys.js';
 import { createRateLimit } from './protection/rateLimit.js';
+import { SERVING_PROBE_PATH } from './readiness.js';
 import { securityHeaders } from './protection/securityHeaders.js';
 
 const service = 'api';
@@ -73,7 +74,7 @@ const queue = createLazyJobQueue({
 const records = createRecordsRepository(db);
 
 // Probes and scrapes never need a key and are never rate limited.
-const openPaths = new Set(['/health', '/ready', '/metrics']);
+const openPaths = new Set(['/health', '/ready', SERVING_PROBE_PATH, '/metrics']);
 const auth = createApiKeyAuth(config.API_KEYS);
 const rateLimit = createRateLimit({
   redis,

@@ -1,5 +1,6 @@
 import { allOperations, dataRequestSchema, operationsByInputType, outcomeSchema, taskErrorSchema, taskResponseSchema } from '@flowgate/common';
 import { z } from 'zod';
+import { SERVING_NEEDS, SERVING_PROBE_PATH } from './readiness.js';
 import { listLogsQuerySchema, listRecordsQuerySchema } from './routes/database.js';
 
 // Where a validation error is: a body field by JSON Pointer, a query parameter by name.
@@ -233,6 +234,14 @@ export function buildOpenApiDocument(options: { version: string; basePath: strin
           tags: ['system'],
           operationId: 'ready',
           responses: { '200': { description: 'RabbitMQ, Redis and PostgreSQL reachable.' }, '503': { description: 'A dependency is down.' } },
+        },
+      },
+      [SERVING_PROBE_PATH]: {
+        get: {
+          tags: ['system'],
+          operationId: 'readyServing',
+          description: `Kubernetes' readinessProbe: every check in the body, but 503 only when what every data route needs (${SERVING_NEEDS.join(', ')}) is down.`,
+          responses: { '200': { description: 'The data routes can be served (some may still answer 503).' }, '503': { description: 'What every data route needs is down.' } },
         },
       },
       '/metrics': { get: { tags: ['system'], operationId: 'metrics', responses: { '200': { description: 'Prometheus text format.' } } } },

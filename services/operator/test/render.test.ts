@@ -73,7 +73,9 @@ describe('render', () => {
       assert.equal(container.securityContext.allowPrivilegeEscalation, false);
       assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
       assert.equal(container.livenessProbe.httpGet.path, '/health');
-      assert.equal(container.readinessProbe.httpGet.path, '/ready');
+      // The api's probe ignores Redis and RabbitMQ outages (each answered route by route); the others need all they check.
+      const component = deployment.metadata.labels['app.kubernetes.io/component'];
+      assert.equal(container.readinessProbe.httpGet.path, component === 'api' ? '/ready/serving' : '/ready', component);
       assert.ok(container.resources.requests.memory && container.resources.limits.memory);
     }
   });

@@ -2,6 +2,7 @@ import type { ReadinessCheck } from '@flowgate/common';
 import type { Registry } from 'prom-client';
 import { Router } from 'express';
 import { route } from '../httpResult.js';
+import { readinessAnswer, SERVING_NEEDS, SERVING_PROBE_PATH } from '../readiness.js';
 import { allowOnly } from './allowOnly.js';
 
 export function systemRoutes(deps: { registry: Registry; ready: ReadinessCheck; version: string; basePath: string }): Router {
@@ -34,14 +35,12 @@ export function systemRoutes(deps: { registry: Registry; ready: ReadinessCheck; 
   // Liveness: the process answers; dependencies are /ready's business.
   router.get('/health', route(async () => ({ status: 200, body: { status: 'ok' } })));
 
-  router.get(
-    '/ready',
-    route(async () => {
-      const checks = await deps.ready();
-      const ready = Object.values(checks).every(Boolean);
-      return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', checks } };
-    }),
-  );
+  // For humans, monitors and start-up scripts: 503 while any dependency is down.
+  router.get('/ready', route(async () => readinessAnswer(await deps.ready())));
+
+  // Kubernetes' readinessProbe: the same checks in the body, but 503 only when what every data
+  // route needs is down (see SERVING_NEEDS), so one broker's outage does not empty the Service.
+  router.get(SERVING_PROBE_PATH, route(async () => readinessAnswer(await deps.ready(), SERVING_NEEDS)));
 
   router.get('/metrics', async (_request, response, next) => {
     try {
@@ -51,7 +50,7 @@ export function systemRoutes(deps: { registry: Registry; ready: ReadinessCheck; 
     }
   });
 
-  for (const path of ['/', '/health', '/ready', '/metrics']) router.all(path, allowOnly('GET'));
+  for (const path of ['/', '/health', '/ready', SERVING_PROBE_PATH, '/metrics']) router.all(path, allowOnly('GET'));
 
   return router;
 }

@@ -6,7 +6,8 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 
-const HEALTH_PATHS = new Set(['/health', '/ready', '/metrics']);
+// /ready/serving is the api's readinessProbe: the kubelet asks it every few seconds.
+const HEALTH_PATHS = new Set(['/health', '/ready', '/ready/serving', '/metrics']);
 
 /** The OpenTelemetry NodeSDK with OTLP/HTTP export and the instrumentations Flowgate's stack needs. */
 export function startTracing(serviceName: string): NodeSDK {

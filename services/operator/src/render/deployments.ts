@@ -21,6 +21,23 @@ const CONNECTIONS: Record<ComponentName, readonly Connection[]> = {
   logger: ['rabbitmq', 'postgres'],
 };
 
+/**
+ * What each readinessProbe asks. Readiness decides whether a Service sends the pod traffic, so it
+ * fails only when the pod can serve none of it. The api serves several route families with
+ * different dependencies: its /ready/serving fails only when PostgreSQL, which every data route
+ * needs, is down; a RabbitMQ or Redis outage is answered route by route with 503s (its /ready, for
+ * humans, still fails on any of them). The worker, processor and logger take no Service traffic,
+ * and every job, RPC request or event batch they handle needs each dependency their /ready checks,
+ * so /ready is exactly "can this pod work": it holds rollouts (maxUnavailable 0) and reports
+ * Degraded during an outage, and the PodDisruptionBudgets' AlwaysAllow lets drains evict them anyway.
+ */
+export const READINESS_PATHS: Record<ComponentName, string> = {
+  api: '/ready/serving',
+  worker: '/ready',
+  processor: '/ready',
+  logger: '/ready',
+};
+
 function httpProbe(path: string, port: string, periodSeconds: number, failureThreshold: number): V1Probe {
   return { httpGet: { path, port }, periodSeconds, timeoutSeconds: 3, failureThreshold };
 }
@@ -60,7 +77,7 @@ function container(flowgate: FlowgateResource, component: ComponentName): V1Cont
     resources: containerResources(flowgate.spec.components[component].resources),
     startupProbe: httpProbe('/health', portName, 2, 30),
     livenessProbe: httpProbe('/health', portName, 10, 3),
-    readinessProbe: httpProbe('/ready', portName, 5, 2),
+    readinessProbe: httpProbe(READINESS_PATHS[component], portName, 5, 2),
     ...(component === 'api' ? { lifecycle: { preStop: { sleep: { seconds: API_PRESTOP_SLEEP_SECONDS } } } } : {}),
   };
 }
