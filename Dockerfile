@@ -45,7 +45,7 @@ USER node
 # Exec form: node runs as PID 1 and receives SIGTERM itself, so each service's shutdown handler
 # (the worker finishing its active jobs, the api draining requests) runs before exit.
 # The tracing bootstrap loads before the service (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
-ENTRYPOINT ["node", "--heap-growing-percent=100", "--import", "/app/services/common/dist/tracing/register.js"]
+ENTRYPOINT ["node", "--heap-growing-percent=50", "--import", "/app/services/common/dist/tracing/register.js"]
 
 FROM runtime AS api
 COPY --from=build /app/services/api/package.json services/api/
