@@ -21,6 +21,7 @@ import { freePort } from './lib/freePort.mjs';
 import { ROOT, NODE } from './lib/prerequisites.mjs';
 import { removeRunResources } from './lib/runResources.mjs';
 import { cpuByGroup, cpuSnapshot } from './lib/cpuUsage.mjs';
+import { insertFloorRecord, openRawRpc } from './lib/floorWork.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,7 +65,6 @@ const { Redis } = await load('ioredis');
 const { jobOptionsFrom } = await import(join(ROOT, 'services/common/dist/index.js'));
 
 const SYNC_BODY = JSON.stringify({ payload: 'hello world', description: 'uppercase' });
-const RPC_BODY = Buffer.from(JSON.stringify({ task_id: '6f1c1f1e-8b1a-4c5e-9a55-3f0d7f3f9a10', payload: 'hello world', description: 'uppercase', task_type: 'data' }));
 const JOB_OPTIONS = jobOptionsFrom({
   JOB_ATTEMPTS: 5,
   JOB_BACKOFF_MS: 1_000,
@@ -315,34 +315,9 @@ async function main() {
   const bareUrl = `http://127.0.0.1:${(await httpHelper.ready).port}`;
   await echoHelper.ready;
 
-  // Raw direct reply-to RPC client: one channel, one reply consumer, replies matched by correlation id.
-  const rpcChannel = await amqpConnection.createChannel();
-  const pending = new Map();
-  let nextId = 0;
-  await rpcChannel.consume('amq.rabbitmq.reply-to', (message) => {
-    const resolve = pending.get(message.properties.correlationId);
-    if (resolve) {
-      pending.delete(message.properties.correlationId);
-      resolve();
-    }
-  }, { noAck: true });
-  const rpcCall = () =>
-    new Promise((resolve) => {
-      const correlationId = String(++nextId);
-      pending.set(correlationId, resolve);
-      rpcChannel.publish('', `${RUN}_floor_rpc`, RPC_BODY, { correlationId, replyTo: 'amq.rabbitmq.reply-to', expiration: '10000', contentType: 'application/json' });
-    });
+  const rpcCall = await openRawRpc(amqpConnection, `${RUN}_floor_rpc`);
   let insertId = 0;
-  const insertOne = () =>
-    pgFloor.query(
-      `INSERT INTO bench_floor_records (task_id, mode, payload, description, task_status, outcome, error)
-       VALUES ($1, 'sync', $2::jsonb, 'uppercase', 'Success', $3::jsonb, NULL)`,
-      [
-        `00000000-0000-4000-8000-${String(++insertId).padStart(12, '0')}`,
-        '"hello world"',
-        JSON.stringify({ result: 'HELLO WORLD', operation: 'uppercase', input_type: 'string', processed_at: new Date().toISOString(), processing_ms: 0.01 }),
-      ],
-    );
+  const insertOne = () => insertFloorRecord(pgFloor, 8, ++insertId);
 
   // ---------- RSS sampling ----------
   const peakRss = {};
@@ -392,22 +367,31 @@ async function main() {
   }
 
   // ---------- async: raw BullMQ floor, then Flowgate ----------
-  log(`raw BullMQ: add+process ${JOBS} empty jobs`);
-  {
-    const floorQueueName = 'floor';
-    const floorPrefix = `${RUN}_floor`;
+  /**
+   * Raw BullMQ: N jobs added by 64 concurrent adders with Flowgate's job options, processed by a worker
+   * in its own process (concurrency = WORKER_CONCURRENCY); first add to last completion. `work` is what
+   * the worker does per job: nothing, or Flowgate's per-task work done raw (an RPC to the echo consumer,
+   * then a single-row insert).
+   */
+  const runBullmqFloor = async (label, work) => {
+    const floorPrefix = `${RUN}_floor_${work}`;
     const worker = forkHelper('bullmq', {
       REDIS_HOST: redisUrl.hostname,
       REDIS_PORT: redisUrl.port || '6379',
-      FLOOR_QUEUE: floorQueueName,
+      FLOOR_QUEUE: 'floor',
       FLOOR_PREFIX: floorPrefix,
       FLOOR_JOBS: String(JOBS),
+      FLOOR_WORK: work,
+      FLOOR_RPC_QUEUE: `${RUN}_floor_rpc`,
+      RABBITMQ_URL,
+      DATABASE_URL: benchDbUrl,
+      DATABASE_POOL_MAX: String(POOL_MAX),
       WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
     });
     helpers.push(worker.child);
     await worker.ready;
     const done = new Promise((resolve) => worker.child.on('message', (message) => message?.done && resolve(message.at)));
-    const queue = new Queue(floorQueueName, { connection: redis, prefix: floorPrefix });
+    const queue = new Queue('floor', { connection: redis, prefix: floorPrefix });
     await queue.waitUntilReady();
     let added = 0;
     const cpuBefore = cpuSnapshot();
@@ -415,25 +399,31 @@ async function main() {
     const adder = async () => {
       while (added < JOBS) {
         added += 1;
-        await queue.add('empty', {}, JOB_OPTIONS);
+        await queue.add(work, {}, JOB_OPTIONS);
       }
     };
     await Promise.all(Array.from({ length: 64 }, adder));
     const addedAt = Date.now();
     const finishedAt = await done;
-    const cpu = cpuPerItem(cpuBefore, { load_generator: process.pid, floor_worker: worker.child.pid }, JOBS);
-    results.floors.bullmq = {
+    const floor = {
       jobs: JOBS,
+      work,
       add_rate: Math.round((JOBS / ((addedAt - started) / 1000)) * 10) / 10,
       drain_rate: Math.round((JOBS / ((finishedAt - started) / 1000)) * 10) / 10,
       drain_s: (finishedAt - started) / 1000,
       worker_concurrency: WORKER_CONCURRENCY,
-      cpu_ms_per_job: cpu,
+      cpu_ms_per_job: cpuPerItem(cpuBefore, { load_generator: process.pid, floor_worker: worker.child.pid }, JOBS),
     };
     await queue.close();
     await stopHelper(worker.child);
-    log(`raw BullMQ: add ${results.floors.bullmq.add_rate}/s, add+process ${results.floors.bullmq.drain_rate} jobs/s`);
-  }
+    log(`${label}: add ${floor.add_rate}/s, add+process ${floor.drain_rate} jobs/s`);
+    return floor;
+  };
+
+  log(`raw BullMQ: add+process ${JOBS} empty jobs`);
+  results.floors.bullmq = await runBullmqFloor('raw BullMQ, empty jobs', 'empty');
+  log(`raw BullMQ: add+process ${JOBS} jobs that each make the RPC and the insert`);
+  results.floors.bullmq_chain = await runBullmqFloor('raw BullMQ, RPC + insert per job', 'rpc+insert');
 
   log(`Flowgate async: submit ${JOBS} tasks, wait until all are Success`);
   {
@@ -540,20 +530,20 @@ export function renderTable(r) {
     rows.push([`floor c${c}: RPC round trip / pg insert / bare HTTP, ops/s`, '—', `${fmt(f.rpc[`c${c}`].rps)} / ${fmt(f.insert[`c${c}`].rps)} / ${fmt(f.http[`c${c}`].rps)}`, '—']);
   }
   rows.push([`async accept (${r.async.jobs} POSTs, c64): req/s vs raw BullMQ add/s`, fmt(r.async.accept_rate), fmt(r.floors.bullmq.add_rate), ratio(r.async.accept_rate, r.floors.bullmq.add_rate)]);
-  rows.push([`async drain (${r.async.jobs} jobs to Success): jobs/s vs raw BullMQ add+process`, fmt(r.async.drain_rate), fmt(r.floors.bullmq.drain_rate), ratio(r.async.drain_rate, r.floors.bullmq.drain_rate)]);
+  rows.push([`async drain (${r.async.jobs} jobs to Success): jobs/s vs raw BullMQ, empty jobs`, fmt(r.async.drain_rate), fmt(r.floors.bullmq.drain_rate), ratio(r.async.drain_rate, r.floors.bullmq.drain_rate)]);
+  rows.push([`async drain (${r.async.jobs} jobs to Success): jobs/s vs raw BullMQ, RPC + insert per job`, fmt(r.async.drain_rate), fmt(r.floors.bullmq_chain.drain_rate), ratio(r.async.drain_rate, r.floors.bullmq_chain.drain_rate)]);
   for (const [name, m] of Object.entries(r.memory)) rows.push([`peak RSS ${name}, MB (limit 200)`, fmt(m.peak_mb), '200.0', ratio(m.peak_mb, 200)]);
   return markdownTable(rows);
 }
 
 /** Where the CPU of the async run went, next to the raw BullMQ floor's: the reason for the async ratio. */
 export function renderCpuTable(r) {
-  const task = r.async.cpu_ms_per_task ?? {};
-  const job = r.floors.bullmq?.cpu_ms_per_job ?? {};
+  const columns = [r.async.cpu_ms_per_task, r.floors.bullmq?.cpu_ms_per_job, r.floors.bullmq_chain?.cpu_ms_per_job].map((cpu) => cpu ?? {});
   const order = ['api', 'worker', 'processor', 'logger', 'floor_worker', 'postgres', 'redis', 'rabbitmq', 'nginx', 'load_generator', 'other'];
-  const groups = [...order.filter((group) => group in task || group in job), ...Object.keys({ ...task, ...job }).filter((group) => !order.includes(group) && group !== 'total')];
-  const rows = [['CPU ms per item, by process', 'Flowgate async task', 'raw BullMQ job']];
-  for (const group of groups) rows.push([group.replace('_', ' '), fmt(task[group], 3), fmt(job[group], 3)]);
-  rows.push(['total', fmt(task.total, 3), fmt(job.total, 3)]);
+  const present = new Set(columns.flatMap((cpu) => Object.keys(cpu)));
+  const groups = [...order.filter((group) => present.has(group)), ...[...present].filter((group) => !order.includes(group) && group !== 'total')];
+  const rows = [['CPU ms per item, by process', 'Flowgate async task', 'raw BullMQ, empty job', 'raw BullMQ, RPC + insert job']];
+  for (const group of [...groups, 'total']) rows.push([group.replace('_', ' '), ...columns.map((cpu) => fmt(cpu[group], 3))]);
   return markdownTable(rows);
 }
 
@@ -563,6 +553,11 @@ function markdownTable(rows) {
   return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }
 
+function drainTarget(r, floor) {
+  const value = r.async.drain_rate && floor?.drain_rate ? r.async.drain_rate / floor.drain_rate : null;
+  return { value, target: '>= 0.5', met: Boolean(r.async.complete && value !== null && value >= 0.5) };
+}
+
 export function targets(r) {
   const c64 = r.sync.api?.c64;
   const chain = r.floors.chain.c64;
@@ -570,7 +565,10 @@ export function targets(r) {
   return {
     sync_c64_vs_chain: { value: c64 && chain ? c64.rps / chain.rps : null, target: '>= 0.5', met: Boolean(c64 && c64.rps / chain.rps >= 0.5) },
     sync_c64_p99_over_p50: { value: c64 ? c64.p99 / c64.p50 : null, target: '< 4', met: Boolean(c64 && c64.p99 / c64.p50 < 4) },
-    async_drain_vs_bullmq: { value: r.async.drain_rate && r.floors.bullmq.drain_rate ? r.async.drain_rate / r.floors.bullmq.drain_rate : null, target: '>= 0.5', met: Boolean(r.async.complete && r.async.drain_rate / r.floors.bullmq.drain_rate >= 0.5) },
+    // The issue asks for "50% of raw BullMQ throughput with the RPC and the insert included"; both readings
+    // are reported: the floor's jobs doing that RPC and insert (as the sync target's floor chain does), and empty jobs.
+    async_drain_vs_bullmq_with_rpc_and_insert: drainTarget(r, r.floors.bullmq_chain),
+    async_drain_vs_bullmq_empty_jobs: drainTarget(r, r.floors.bullmq),
     max_service_rss_mb: { value: Object.keys(r.memory).length ? maxRss : null, target: '< 200', met: Object.keys(r.memory).length ? maxRss < 200 : null },
   };
 }

@@ -1,10 +1,12 @@
 // Helper processes for the benchmark's floors, each in its own process like the service it stands in for:
 //   http     a bare express server answering a fixed JSON body, with the api's framework settings
 //   echo     a trivial amqplib RPC consumer that replies to reply_to with the request body
-//   bullmq   a BullMQ worker processing empty jobs, reporting to its parent when N jobs completed
+//   bullmq   a BullMQ worker reporting to its parent when N jobs completed; FLOOR_WORK says what each job does:
+//            "empty" nothing, "rpc+insert" a raw direct reply-to RPC to the echo consumer, then a raw pg insert
 // Run as `node scripts/lib/benchFloors.mjs <mode>`; configuration comes from the environment.
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
+import { insertFloorRecord, openRawRpc } from './floorWork.mjs';
 
 const require = createRequire(new URL('../../services/api/package.json', import.meta.url));
 const mode = process.argv[2];
@@ -54,7 +56,8 @@ if (mode === 'http') {
   const { Worker } = await import(require.resolve('bullmq'));
   const target = Number(process.env.FLOOR_JOBS);
   let completed = 0;
-  const worker = new Worker(process.env.FLOOR_QUEUE, async () => null, {
+  const work = process.env.FLOOR_WORK === 'rpc+insert' ? await rpcAndInsert() : { run: async () => null, close: async () => undefined };
+  const worker = new Worker(process.env.FLOOR_QUEUE, work.run, {
     connection: { host: process.env.REDIS_HOST, port: Number(process.env.REDIS_PORT), maxRetriesPerRequest: null },
     prefix: process.env.FLOOR_PREFIX,
     concurrency: Number(process.env.WORKER_CONCURRENCY ?? 32),
@@ -68,10 +71,36 @@ if (mode === 'http') {
   process.on('message', async (message) => {
     if (message === 'stop') {
       await worker.close().catch(() => undefined);
+      await work.close().catch(() => undefined);
       process.exit(0);
     }
   });
 } else {
   console.error(`unknown mode ${mode}`);
   process.exit(2);
+}
+
+/**
+ * Flowgate's per-task work done raw, for the BullMQ chain floor: the same RPC body to the echo consumer
+ * over one channel with direct reply-to (replies matched by correlation id), then one single-row insert
+ * from a pg Pool of the services' size.
+ */
+async function rpcAndInsert() {
+  const { connect } = await import(require.resolve('amqplib'));
+  const { default: pg } = await import(createRequire(new URL('../../services/common/package.json', import.meta.url)).resolve('pg'));
+  const connection = await connect(process.env.RABBITMQ_URL, { noDelay: true });
+  const rpcCall = await openRawRpc(connection, process.env.FLOOR_RPC_QUEUE);
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 20) });
+  let inserted = 0;
+  return {
+    run: async () => {
+      await rpcCall();
+      await insertFloorRecord(pool, 9, ++inserted);
+      return null;
+    },
+    close: async () => {
+      await connection.close();
+      await pool.end();
+    },
+  };
 }
