@@ -81,6 +81,16 @@ describe('SharedRateLimitStore (this run\'s Redis keys)', () => {
     }
   });
 
+  it('decrement takes back a hit of the current window, and never makes a count negative', () => {
+    const store = newStore(`${uniqueName('rl')}:`);
+    store.increment('ip:10.0.0.4');
+    store.increment('ip:10.0.0.4');
+    store.decrement('ip:10.0.0.4');
+    assert.equal(store.increment('ip:10.0.0.4').totalHits, 2);
+    store.decrement('ip:10.0.0.5');
+    assert.equal(store.increment('ip:10.0.0.5').totalHits, 1, 'nothing to take back from a client never seen');
+  });
+
   it('resetKey forgets a client here and in Redis', async () => {
     const prefix = `${uniqueName('rl')}:`;
     const store = newStore(prefix);

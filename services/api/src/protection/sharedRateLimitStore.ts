@@ -50,7 +50,9 @@ export class SharedRateLimitStore implements Store {
   }
 
   decrement(key: string): void {
-    this.current(key).pending -= 1;
+    // Only a hit of the current window can be taken back; a new window has none to undo.
+    const count = this.counts.get(key);
+    if (count?.windowStart === this.windowStart(Date.now())) count.pending -= 1;
   }
 
   async resetKey(key: string): Promise<void> {
