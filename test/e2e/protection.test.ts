@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from '../support/http.js';
 import { sharedSystem, startTestSystem, stopTestSystem, type TestSystem } from '../support/system.js';
 import { AUTHORIZATION, TEST_API_KEY } from '../support/testEnv.js';
@@ -88,6 +90,12 @@ describe('protection: API keys, rate limits, security headers', () => {
       assert.ok(Number(limited.headers.get('retry-after')) >= 1);
       assert.equal((await request(`${api}/health`)).status, 200, 'probes are never limited');
       assert.equal((await request(`${api}/ready/serving`)).status, 200, 'probes are never limited');
+    });
+
+    it('logs only JSON lines: no library warning or stack trace in the log stream', () => {
+      // Runs after the requests above, which went through every guard, the rate limiter included.
+      const lines = readFileSync(join(system.runDir, 'api.log'), 'utf8').split('\n').filter((line) => line.trim() !== '');
+      for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON log line: ${line.slice(0, 200)}`);
     });
   });
 });

@@ -10,6 +10,8 @@ export { freePort };
 export interface TestSystem extends RunningSystem {
   env: Record<string, string>;
   ports: SystemPorts;
+  /** Where each service's output goes, as `<service>.log`. */
+  runDir: string;
 }
 
 const running = new Set<TestSystem>();
@@ -30,17 +32,18 @@ export async function startTestSystem(
     logger: await freePort(),
   };
   const env = serviceEnv(options.env);
+  const runDir = join(process.cwd(), '.run', `test-${RUN_ID}`, label);
   const system = await startSystem({
     env,
     ports,
-    runDir: join(process.cwd(), '.run', `test-${RUN_ID}`, label),
+    runDir,
     output: 'files',
     ...(options.only ? { only: options.only } : {}),
     ...(options.nginx === undefined ? {} : { nginx: options.nginx }),
     ...(options.serviceEnv ? { serviceEnv: options.serviceEnv } : {}),
     ...(options.apiProbe ? { apiProbe: options.apiProbe } : {}),
   });
-  const testSystem: TestSystem = { ...system, env, ports };
+  const testSystem: TestSystem = { ...system, env, ports, runDir };
   running.add(testSystem);
   return testSystem;
 }
