@@ -111,12 +111,14 @@ export async function startSystem(options) {
     for (const service of SERVICES.filter((candidate) => only.has(candidate.name))) await waitForService(service);
     if (options.nginx !== false) {
       const nginxStdio = stdioFor('nginx');
+      // The settings the api runs with (the caller's environment, then `env`), so nginx's limits match the api's.
+      const apiSettings = { ...process.env, ...env };
       const nginx = startNginx({
         runDir: join(runDir, 'nginx'),
         nginxPort: ports.nginx,
         apiPort: ports.api,
-        bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 1_048_576),
-        proxyReadTimeoutSeconds: Math.ceil(Number(env.RPC_TIMEOUT_MS ?? 10_000) / 1000) + 20,
+        bodyLimitBytes: Number(apiSettings.BODY_LIMIT_BYTES ?? 1_048_576),
+        proxyReadTimeoutSeconds: Math.ceil(Number(apiSettings.RPC_TIMEOUT_MS ?? 10_000) / 1000) + 20,
         stdio: Array.isArray(nginxStdio) ? nginxStdio : nginxStdio.stdio,
       });
       children.set('nginx', nginx);
