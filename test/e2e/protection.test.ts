@@ -50,6 +50,7 @@ describe('protection: API keys, rate limits, security headers', () => {
         assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
         assert.equal(response.headers.get('x-frame-options'), 'SAMEORIGIN');
         assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+        assert.doesNotMatch(response.headers.get('content-security-policy') ?? '', /upgrade-insecure-requests/, 'the docs page must load over plain HTTP');
         assert.equal(response.headers.get('x-powered-by'), null);
       }
     });
