@@ -16,9 +16,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import autocannon from 'autocannon';
 import { freePort } from './lib/freePort.mjs';
-import { ROOT, NODE } from './lib/prerequisites.mjs';
+import { ensureInstalledAndBuilt, ROOT, NODE } from './lib/prerequisites.mjs';
 import { removeRunResources } from './lib/runResources.mjs';
 import { cpuByGroup, cpuSnapshot } from './lib/cpuUsage.mjs';
 import { insertFloorRecord, openRawRpc } from './lib/floorWork.mjs';
@@ -41,6 +40,10 @@ const JOBS = Number(args.jobs ?? (QUICK ? 2_000 : 10_000));
 const CONCURRENCIES = [1, 16, 64];
 const RUN = `bench_${Date.now().toString(36)}`;
 const log = (message) => console.error(`[bench] ${message}`);
+
+// Like `npm start` and `npm test`: install and build first if this checkout has not been.
+ensureInstalledAndBuilt(log);
+const { default: autocannon } = await import('autocannon');
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
