@@ -146,6 +146,21 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
     }
   });
 
+  it("one title per problem type, whether the api or the processor refuses (RFC 9457 §3.1.3)", async () => {
+    // The api refuses square on a string; the processor refuses sum over an array holding a string.
+    const byApi = await request(`${api}/data/process`, { json: { payload: 'x', description: 'square' } });
+    const byProcessor = await request(`${api}/data/process`, { json: { payload: [1, 'a'], description: 'sum' } });
+    for (const response of [byApi, byProcessor]) {
+      assertProblem(response, 422);
+      assert.equal((response.body as any).type, 'https://flowgate.dev/problems/unsupported-operation');
+      assert.equal((response.body as any).title, 'Unsupported Operation');
+    }
+    const overflow = await request(`${api}/data/process`, { json: { payload: 1e308, description: 'square' } });
+    assertProblem(overflow, 422, /overflows/);
+    assert.equal((overflow.body as any).type, 'https://flowgate.dev/problems/non-finite-result');
+    assert.equal((overflow.body as any).title, 'Non-Finite Result');
+  });
+
   it('unknown task → 404 on the poll, the record and its deletion', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
     assertProblem(await request(`${api}/data/process-async/${id}`), 404, /no task/);

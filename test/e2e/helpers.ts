@@ -3,6 +3,9 @@ import { connect } from 'node:net';
 import pg from 'pg';
 import { eventually, request, type TestResponse } from '../support/http.js';
 import { DATABASE_URL } from '../support/testEnv.js';
+import { problemTitles } from '../../services/api/src/problem.js';
+
+const PROBLEM_BASE = 'https://flowgate.dev/problems/';
 
 /** Asserts an RFC 9457 problem with this status, a clear detail, and no internals leaked. */
 export function assertProblem(response: TestResponse, status: number, detail?: RegExp): void {
@@ -13,10 +16,23 @@ export function assertProblem(response: TestResponse, status: number, detail?: R
   assert.equal(body.status, status);
   assert.equal(typeof body.title, 'string');
   assert.match(String(body.type), /^https:\/\//);
+  assertOneTitlePerType(body);
   assert.equal(typeof body.detail, 'string');
   assert.ok((body.detail as string).length > 5, 'detail says something');
   if (detail) assert.match(body.detail as string, detail);
   assertNoInternals(response.text);
+}
+
+/**
+ * RFC 9457 §3.1.3: a type has one title. Every problem a test sees, from the api
+ * or from nginx, must be a type of problem.ts's table and carry that type's title.
+ */
+export function assertOneTitlePerType(body: Record<string, unknown>): void {
+  const type = String(body.type);
+  assert.ok(type.startsWith(PROBLEM_BASE), `problem type outside ${PROBLEM_BASE}: ${type}`);
+  const slug = type.slice(PROBLEM_BASE.length);
+  assert.ok(Object.hasOwn(problemTitles, slug), `problem type ${slug} is missing from problemTitles`);
+  assert.equal(body.title, problemTitles[slug as keyof typeof problemTitles], `the title of problem type ${slug}`);
 }
 
 /** No stack frames, source paths or dependency names in what a caller sees. */

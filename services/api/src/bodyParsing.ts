@@ -39,7 +39,7 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
     type: ['application/json', 'application/*+json'],
     verify: (request, _response, buffer) => {
       if (!isUtf8(buffer)) {
-        throw new ProblemError(400, 'invalid-utf8', 'Invalid UTF-8', 'the request body is not valid UTF-8');
+        throw problems.invalidUtf8('the request body is not valid UTF-8');
       }
       rawBodies.set(request as Request, buffer);
     },
