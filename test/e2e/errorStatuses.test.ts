@@ -207,6 +207,24 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
       assertProblem(offset, 422, /offset: must be an integer from 0 to 1000000/);
     });
 
+    it('a value that breaks several checks names its parameter once', async () => {
+      for (const query of ['offset=99999999999999999999', 'offset=9007199254740993', 'limit=99999999999999999999', `limit=${'9'.repeat(400)}`]) {
+        for (const path of ['/database/records', '/database/logs']) {
+          const response = await request(`${api}${path}?${query}`);
+          const name = query.split('=')[0]!;
+          assertProblem(response, 422);
+          assert.deepEqual((response.body as any).errors.map((error: any) => error.parameter), [name], `${path}?${query}`);
+          assert.equal((response.body as any).detail.split(`${name}:`).length, 2, (response.body as any).detail);
+        }
+      }
+      // A filter both too long and holding NUL: one entry, both reasons.
+      const filter = await request(`${api}/database/logs?task_id=${'x'.repeat(256)}%00`);
+      assertProblem(filter, 422);
+      assert.deepEqual((filter.body as any).errors, [
+        { parameter: 'task_id', detail: 'must be at most 255 characters and must not contain NUL (U+0000)' },
+      ]);
+    });
+
     it('errors name the parameter, not a JSON pointer; unknown and repeated ones too', async () => {
       const response = await request(`${api}/database/records?limit=abc&status=Nope&foo=1&offset=1&offset=2`);
       assertProblem(response, 422);

@@ -31,7 +31,7 @@ export function validateQuery<Schema extends z.ZodObject>(schema: Schema, query:
   if (!result.success) findings.push(...result.error.issues.flatMap((issue) => findingsOf(issue, unknown)));
   if (result.success && findings.length === 0) return result.data;
   const name = (path: readonly PropertyKey[]) => String(path[0] ?? '');
-  const { shown, hidden } = capped(findings);
+  const { shown, hidden } = capped(onePerParameter(findings, name));
   const errors = shown.map(({ path, detail }): FieldError => ({ parameter: name(path), detail }));
   throw problems.validation(`the query is invalid: ${summarize(shown, hidden, 'parameter', Object.keys(schema.shape), name)}`, errors);
 }
@@ -46,6 +46,20 @@ export function assertOperationFits(request: DataRequest): void {
       supported,
     );
   }
+}
+
+/**
+ * Each parameter is named once: a value can break several checks (zod reports
+ * each), and their distinct details are joined into one entry.
+ */
+function onePerParameter(findings: readonly Finding[], name: (path: readonly PropertyKey[]) => string): Finding[] {
+  const byName = new Map<string, { first: Finding; details: string[] }>();
+  for (const finding of findings) {
+    const entry = byName.get(name(finding.path));
+    if (!entry) byName.set(name(finding.path), { first: finding, details: [finding.detail] });
+    else if (!entry.details.includes(finding.detail)) entry.details.push(finding.detail);
+  }
+  return [...byName.values()].map(({ first, details }) => ({ ...first, detail: details.join(' and ') }));
 }
 
 /** RFC 6901: "" is the whole document; "~" and "/" inside a name are escaped as "~0" and "~1". */
