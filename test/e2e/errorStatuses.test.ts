@@ -199,12 +199,30 @@ describe('error statuses (DESIGN.md): problem+json with a clear detail', () => {
     it('a non-integer or out-of-range limit → 422 saying it must be an integer within its bounds', async () => {
       for (const limit of ['abc', '1.5', '0', '101', '', 'Infinity']) {
         const response = await request(`${api}/database/records?limit=${limit}`);
-        assertProblem(response, 422, /^the query is invalid: limit: must be an integer from 1 to 100$/);
+        assertProblem(response, 422, /^the query is invalid: limit: must be an integer from 1 to 100 in plain decimal digits$/);
         assert.doesNotMatch(response.text, /NaN|expected number/);
-        assert.deepEqual((response.body as any).errors, [{ parameter: 'limit', detail: 'must be an integer from 1 to 100' }]);
+        assert.deepEqual((response.body as any).errors, [{ parameter: 'limit', detail: 'must be an integer from 1 to 100 in plain decimal digits' }]);
       }
       const offset = await request(`${api}/database/logs?offset=-1`);
       assertProblem(offset, 422, /offset: must be an integer from 0 to 1000000/);
+    });
+
+    it('limit and offset are plain decimal digits: no exponent, sign, leading zero, hex, fraction or whitespace', async () => {
+      for (const path of ['/database/records', '/database/logs']) {
+        for (const [name, value] of [
+          ['offset', '1e3'], ['limit', '1e1'], ['limit', '%2B5'], ['offset', '-0'], ['limit', '05'], ['offset', '00'],
+          ['limit', '0x10'], ['limit', '0b1'], ['limit', '5.0'], ['limit', '%205'], ['limit', '5%20'], ['limit', '%095'], ['limit', '５'],
+        ] as const) {
+          const response = await request(`${api}${path}?${name}=${value}`);
+          assertProblem(response, 422, new RegExp(`^the query is invalid: ${name}: must be an integer from \\d+ to \\d+ in plain decimal digits$`));
+          assert.deepEqual((response.body as any).errors.map((error: any) => error.parameter), [name], `${name}=${value}`);
+        }
+        const plain = await request(`${api}${path}?limit=5&offset=0`);
+        assert.equal(plain.status, 200, plain.text.slice(0, 300));
+        assert.deepEqual([(plain.body as any).limit, (plain.body as any).offset], [5, 0]);
+        const edges = await request(`${api}${path}?limit=100&offset=1000000`);
+        assert.equal(edges.status, 200, edges.text.slice(0, 300));
+      }
     });
 
     it('a value that breaks several checks names its parameter once', async () => {

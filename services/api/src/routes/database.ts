@@ -7,14 +7,24 @@ import { validateQuery } from '../validation.js';
 import { allowOnly } from './allowOnly.js';
 import { isTaskId, taskIdParam } from './taskId.js';
 
+/** A non-negative integer in plain decimal digits: no sign, exponent, fraction, hex, whitespace or leading zero. */
+const DECIMAL_DIGITS = /^(0|[1-9][0-9]*)$/;
+
 /**
- * An integer query parameter. Every way of getting it wrong (not a number, a
- * fraction, out of range) gets the same message with the bounds, rather than
- * zod's "expected number, received NaN".
+ * An integer query parameter. Only plain decimal digits are read as a number
+ * ("1e3", "+5", "05", "0x10", " 5" are not, though Number() would take them);
+ * every way of getting it wrong (not digits, out of range, beyond 2^53) gets one
+ * message with the bounds, once, rather than zod's "expected number, received NaN".
  */
 function integerParameter(min: number, max: number, fallback: number, description: string) {
-  const error = `must be an integer from ${min} to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).default(fallback).describe(description);
+  const error = `must be an integer from ${min} to ${max} in plain decimal digits`;
+  return z
+    .preprocess(
+      (value) => (typeof value === 'string' && DECIMAL_DIGITS.test(value) ? Number(value) : value),
+      // abort: a number past 2^53 fails int and max alike; it is reported once.
+      z.number({ error }).int({ error, abort: true }).min(min, { error, abort: true }).max(max, { error }).default(fallback),
+    )
+    .describe(`${description} Plain decimal digits only: no sign, exponent or leading zero.`);
 }
 
 export const pagingQuery = {
