@@ -82,9 +82,16 @@ describe('hostile input', () => {
   it('wrong and missing content types → 415, through nginx too', async () => {
     const body = JSON.stringify({ payload: 'x' });
     for (const base of [api, nginx]) {
-      for (const type of ['text/plain', 'text/json', 'application/javascript', 'application/jsonp', 'application/json-patch', '*/*', 'json', '']) {
+      for (const type of ['text/plain', 'text/json', 'application/javascript', 'application/jsonp', 'application/json-patch', '*/*', 'json', '',
+        // README: anything that is not application/json is a 415, +json media types included.
+        'application/vnd.api+json', 'application/merge-patch+json', 'application/problem+json', 'application/json+x']) {
         const response = await request(`${base}/data/process`, { body, headers: { 'content-type': type } });
         assertProblem(response, 415);
+      }
+      // Accepted types get past the check to validation (a 422 here, so nothing is stored).
+      for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON; charset="UTF-8"']) {
+        const response = await request(`${base}/data/process`, { body: '{"payload":"x","extra":1}', headers: { 'content-type': type } });
+        assertProblem(response, 422, /unknown field/);
       }
       for (const charset of ['utf-16', 'latin1', 'utf-7']) {
         assertProblem(await request(`${base}/data/process`, { body, headers: { 'content-type': `application/json; charset=${charset}` } }), 415);

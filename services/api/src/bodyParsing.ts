@@ -10,12 +10,20 @@ export function rawBodyOf(request: Request): Buffer {
 }
 
 /**
+ * Exactly application/json (parameters aside; a charset must be UTF-8). Not
+ * application/*+json: those name other formats with their own rules (JSON:API's
+ * application/vnd.api+json, merge-patch, problem+json itself) that these routes
+ * do not implement, so taking them as plain JSON would claim support we lack.
+ */
+const JSON_TYPE = 'application/json';
+
+/**
  * JSON bodies only, within `limitBytes`, valid UTF-8: anything else is refused
  * before a route runs, with a problem that says which rule was broken.
  */
 export function jsonBody(limitBytes: number): RequestHandler[] {
   const requireJson: RequestHandler = (request, _response, next) => {
-    const isJson = request.is(['application/json', 'application/*+json']);
+    const isJson = request.is(JSON_TYPE);
     // type-is answers null when the request has no body at all.
     if (isJson === null || request.get('content-length') === '0') {
       next(problems.badRequest('the request body is empty; send a JSON object such as {"payload": "hello world"}'));
@@ -36,7 +44,7 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
   const parse = express.json({
     limit: limitBytes,
     strict: false,
-    type: ['application/json', 'application/*+json'],
+    type: JSON_TYPE,
     verify: (request, _response, buffer) => {
       if (!isUtf8(buffer)) {
         throw problems.invalidUtf8('the request body is not valid UTF-8');
