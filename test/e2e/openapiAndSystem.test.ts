@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { COMPONENTS } from '../../services/operator/src/flowgateResource.js';
@@ -42,6 +43,33 @@ describe('OpenAPI document, docs page and system endpoints', () => {
       }
       // JSON Schema 2020-12 forbids a fragment in $id.
       assert.doesNotMatch(JSON.stringify(document), /"\$id":"[^"]*#[^"]/);
+    });
+
+    it("states the paging bounds the README's API section gives, and the api enforces them", async () => {
+      const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+      const apiSection = readme.slice(readme.indexOf('## API reference'), readme.indexOf('\n## ', readme.indexOf('## API reference') + 1));
+      const bounds = {
+        limit: { minimum: 1, maximum: 100, default: 20 },
+        offset: { minimum: 0, maximum: 1_000_000, default: 0 },
+      };
+      assert.match(apiSection, /`limit` 1–100 \(default 20\)/);
+      assert.match(apiSection, /`offset` 0–1,000,000\s+\(default 0\)/);
+      for (const path of ['/api/v1/database/records', '/api/v1/database/logs']) {
+        for (const [name, expected] of Object.entries(bounds)) {
+          const parameter = document.paths[path].get.parameters.find((candidate: any) => candidate.name === name && candidate.in === 'query');
+          assert.deepEqual(
+            { type: parameter.schema.type, minimum: parameter.schema.minimum, maximum: parameter.schema.maximum, default: parameter.schema.default },
+            { type: 'integer', ...expected },
+            `${path} ${name}`,
+          );
+          for (const outside of [expected.minimum - 1, expected.maximum + 1].filter((value) => value >= 0)) {
+            assertProblem(await request(`${api}${path}?${name}=${outside}`), 422, new RegExp(`${name}: must be an integer from ${expected.minimum} to ${expected.maximum}`));
+          }
+          const inside = await request(`${api}${path}?${name}=${expected.maximum}`);
+          assert.equal(inside.status, 200, `${path}?${name}=${expected.maximum}: ${inside.text.slice(0, 200)}`);
+          assert.equal((await request(`${api}${path}`)).body[name], expected.default);
+        }
+      }
     });
 
     it('describes every route the api serves, with its status codes', () => {
