@@ -24,6 +24,8 @@ export interface AppDeps {
   ready: ReadinessCheck;
   logger: Logger;
   bodyLimitBytes: number;
+  /** Request-body bytes handled at once before requests are refused with a 503. */
+  bodyBudgetBytes: number;
   version: string;
   /** Middleware run before every route (authentication, rate limits, headers). */
   guards?: RequestHandler[];
@@ -61,7 +63,7 @@ export function createApp(deps: AppDeps): Express {
       runIdempotently: deps.runIdempotently,
       callerScope: deps.callerScope ?? (() => 'anonymous'),
       basePath: API_BASE_PATH,
-      jsonBody: jsonBody(deps.bodyLimitBytes),
+      jsonBody: jsonBody(deps.bodyLimitBytes, deps.bodyBudgetBytes),
       logger: deps.logger,
       inFlight: deps.inFlight,
     }),

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import { bodyBudget } from './bodyBudget.js';
 import { problems, ProblemError } from './problem.js';
 
 const rawBodies = new WeakMap<Request, Buffer>();
@@ -19,9 +20,10 @@ const JSON_TYPE = 'application/json';
 
 /**
  * JSON bodies only, within `limitBytes`, valid UTF-8: anything else is refused
- * before a route runs, with a problem that says which rule was broken.
+ * before a route runs, with a problem that says which rule was broken. Bodies in
+ * flight together stay within `budgetBytes` ({@link bodyBudget}).
  */
-export function jsonBody(limitBytes: number): RequestHandler[] {
+export function jsonBody(limitBytes: number, budgetBytes: number): RequestHandler[] {
   const requireJson: RequestHandler = (request, _response, next) => {
     const isJson = request.is(JSON_TYPE);
     // type-is answers null when the request has no body at all.
@@ -52,7 +54,7 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
       rawBodies.set(request as Request, buffer);
     },
   });
-  return [requireJson, parse];
+  return [bodyBudget(budgetBytes, limitBytes), requireJson, parse];
 }
 
 interface BodyParserError {
