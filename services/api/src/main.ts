@@ -5,6 +5,7 @@ import {
   InFlight,
   commonEnv,
   createDatabase,
+  createDatabaseHealth,
   createLazyJobQueue,
   createLogger,
   createMetrics,
@@ -60,6 +61,8 @@ const logger = createLogger({ service, level: config.LOG_LEVEL });
 const metrics = createMetrics(service);
 
 const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, applicationName: `flowgate-${service}` });
+// Probes take recent successful queries as their answer, so a busy pool cannot fail them.
+const postgresReachable = createDatabaseHealth(db, { freshForMs: 5_000 });
 const redis = createRedis({ url: config.REDIS_URL, logger, role: 'request', connectionName: `flowgate-${service}` });
 const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
 const rpc = new RpcClient({ connection, queues: [config.RPC_QUEUE], logger, metrics });
@@ -123,7 +126,7 @@ const app = createApp({
   ready: async () => {
     const [redisOk, postgresOk] = await Promise.all([
       redis.ping().then(() => true, () => false),
-      db.raw('select 1').then(() => true, () => false),
+      postgresReachable(),
     ]);
     // Redis counts as ready only with the queue built: until then async requests are refused.
     return { rabbitmq: rpc.isReady, redis: redisOk && queue.current() !== undefined, postgres: postgresOk };

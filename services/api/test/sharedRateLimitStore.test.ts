@@ -4,7 +4,8 @@ import { SharedRateLimitStore } from '../src/protection/sharedRateLimitStore.js'
 import { REDIS_URL, uniqueName } from '../../../test/support/testEnv.js';
 import { TcpProxy } from '../../../test/support/tcpProxy.js';
 
-const WINDOW_MS = 60_000;
+/** A day: windows align to the epoch, and a test must not straddle two of them. */
+const WINDOW_MS = 86_400_000;
 /** Long enough that only the test's own sync() calls share counts. */
 const MANUAL_SYNC_MS = 3_600_000;
 

@@ -23,3 +23,4 @@ export * from './jobQueue.js';
 export * from './inFlight.js';
 export * from './db/writeBatcher.js';
 export * from './ids.js';
+export * from './db/databaseHealth.js';

@@ -3,6 +3,7 @@ import {
   AmqpConnection,
   commonEnv,
   createDatabase,
+  createDatabaseHealth,
   createLogger,
   createMetrics,
   createServiceServer,
@@ -36,6 +37,8 @@ const logger = createLogger({ service, level: config.LOG_LEVEL });
 const metrics = createMetrics(service);
 
 const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, applicationName: `flowgate-${service}` });
+// Probes take recent successful queries as their answer, so a busy pool cannot fail them.
+const postgresReachable = createDatabaseHealth(db, { freshForMs: 5_000 });
 const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
 const consumer = new TaskLogConsumer({
   connection,
@@ -56,7 +59,7 @@ const http = createServiceServer({
   registry: metrics.registry,
   ready: async () => ({
     rabbitmq: consumer.isReady,
-    postgres: await db.raw('select 1').then(() => true, () => false),
+    postgres: await postgresReachable(),
   }),
 });
 http.listen(config.METRICS_PORT, () => logger.info({ port: config.METRICS_PORT }, 'logger started'));

@@ -3,6 +3,7 @@ import {
   AmqpConnection,
   commonEnv,
   createDatabase,
+  createDatabaseHealth,
   createLazyJobQueue,
   createLogger,
   createMetrics,
@@ -54,6 +55,8 @@ const logger = createLogger({ service, level: config.LOG_LEVEL });
 const metrics = createMetrics(service);
 
 const db = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX, applicationName: `flowgate-${service}` });
+// Probes take recent successful queries as their answer, so a busy pool cannot fail them.
+const postgresReachable = createDatabaseHealth(db, { freshForMs: 5_000 });
 const records = createRecordsRepository(db);
 const connection = await AmqpConnection.open({ url: config.RABBITMQ_URL, connectionName: `flowgate-${service}`, logger });
 const rpc = new RpcClient({ connection, queues: [config.RPC_QUEUE], logger, metrics });
@@ -140,7 +143,7 @@ const http = createServiceServer({
       rabbitmq: rpc.isReady,
       // Not ready until the queue is built: until then there is no depth gauge and no task recovery.
       redis: worker.isRunning() && queue !== undefined && (await queue.getJobCounts('active').then(() => true, () => false)),
-      postgres: await db.raw('select 1').then(() => true, () => false),
+      postgres: await postgresReachable(),
     };
   },
 });
