@@ -27,9 +27,9 @@ export function createDatabaseHealth(db: Knex, options: DatabaseHealthOptions): 
     if (isDatabaseUnavailable(error)) failed();
   });
   // A connection that cannot be opened never reaches a query: the pool (tarn) reports those itself.
+  // Not acquireFail: a wait for a busy pool's connection timing out is saturation, not an outage.
   const pool = (db.client as { pool?: { on(event: string, listener: () => void): void } }).pool;
   pool?.on('createFail', failed);
-  pool?.on('acquireFail', failed);
   return async () => {
     if (lastSuccessAt > lastFailureAt && Date.now() - lastSuccessAt < options.freshForMs) return true;
     try {
