@@ -3,7 +3,7 @@ import type { InFlight, Logger, Metrics, ReadinessCheck, RecordsRepository, Task
 import { bodyParserErrors, jsonBody } from './bodyParsing.js';
 import type { DataService } from './dataService.js';
 import { sendResult } from './httpResult.js';
-import { httpMetrics } from './httpMetrics.js';
+import { httpMetrics, recordRouteTemplates } from './httpMetrics.js';
 import type { RunIdempotently } from './idempotency.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { problemResult, problems, toProblemError } from './problem.js';
@@ -44,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.set('trust proxy', deps.trustProxy ?? 'loopback');
 
+  recordRouteTemplates(app);
   app.use(httpMetrics(deps.metrics));
   for (const guard of deps.guards ?? []) app.use(guard);
 
