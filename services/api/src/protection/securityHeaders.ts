@@ -1,5 +1,5 @@
 import helmet from 'helmet';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 /**
  * helmet's defaults (CSP, no sniffing, frame denial, HSTS, no referrer
@@ -10,9 +10,38 @@ import type { RequestHandler } from 'express';
  * page's scripts and styles over https, which is not there, and the page stayed blank.
  * TLS, where there is any, ends at the ingress.
  */
+export const HELMET_OPTIONS = {
+  crossOriginEmbedderPolicy: false,
+  contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+} as const;
+
+/**
+ * helmet's headers on every response. With {@link HELMET_OPTIONS} helmet sets
+ * the same headers whatever the request, so they are taken from it once and set
+ * in one call: its eleven middlewares, run per request, cost ~15% of the api's
+ * HTTP handling.
+ */
 export function securityHeaders(): RequestHandler {
-  return helmet({
-    crossOriginEmbedderPolicy: false,
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  const headers = headersSetBy(helmet(HELMET_OPTIONS));
+  return (_request, response, next) => {
+    response.setHeaders(headers);
+    next();
+  };
+}
+
+/** The headers `middleware` sets, from one run against a stand-in response; it must not depend on the request. */
+export function headersSetBy(middleware: RequestHandler): Map<string, string> {
+  const headers = new Map<string, string>();
+  const response = {
+    setHeader: (name: string, value: unknown) => headers.set(name, String(value)),
+    removeHeader: (name: string) => headers.delete(name),
+  };
+  let failure: unknown;
+  let done = false;
+  middleware({} as Request, response as unknown as Response, (error?: unknown) => {
+    failure = error;
+    done = true;
   });
+  if (!done || failure) throw new Error('the security-headers middleware did not finish synchronously', { cause: failure });
+  return headers;
 }
