@@ -80,11 +80,12 @@ describe('protection: API keys, rate limits, security headers', () => {
     });
 
     it('answers 429 with Retry-After past the per-client limit, per key', async () => {
-      const statuses: number[] = [];
-      for (let i = 0; i < 7; i++) {
-        statuses.push((await request(`${api}/api/v1/database/records`, { headers: AUTHORIZATION })).status);
-      }
-      assert.deepEqual(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
+      const answers = [];
+      for (let i = 0; i < 7; i++) answers.push(await request(`${api}/api/v1/database/records`, { headers: AUTHORIZATION }));
+      assert.deepEqual(answers.slice(0, 5).map((answer) => answer.status), [200, 200, 200, 200, 200]);
+      // The IETF draft-7 headers say how much of the window's quota is left.
+      assert.equal(answers[0]!.headers.get('ratelimit-policy'), '5;w=60');
+      assert.match(answers[1]!.headers.get('ratelimit') ?? '', /^limit=5, remaining=3, reset=\d+$/);
       const limited = await request(`${api}/api/v1/database/records`, { headers: AUTHORIZATION });
       assert.equal(limited.status, 429);
       assert.equal(limited.headers.get('content-type'), 'application/problem+json; charset=utf-8');
