@@ -196,6 +196,17 @@ describe('OpenAPI document, docs page and system endpoints', () => {
       assert.deepEqual(ready.body, { status: 'ready', checks: { rabbitmq: true, redis: true, postgres: true } });
     });
 
+    it('HEAD answers like GET without a body: same status, type and length', async () => {
+      for (const path of ['/health', '/', `/api/v1/data/process-async/${'0'.repeat(8)}-0000-4000-8000-000000000000`]) {
+        const get = await request(`${api}${path}`);
+        const head = await request(`${api}${path}`, { method: 'HEAD' });
+        assert.equal(head.status, get.status, path);
+        assert.equal(head.text, '', path);
+        assert.equal(head.headers.get('content-type'), get.headers.get('content-type'), path);
+        assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(get.text)), path);
+      }
+    });
+
     it('/metrics is Prometheus text with flowgate_ HTTP metrics by route template', async () => {
       await request(`${api}/api/v1/data/process-async/${'0'.repeat(8)}-0000-4000-8000-000000000000`);
       const metrics = await request(`${api}/metrics`);
