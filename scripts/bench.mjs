@@ -8,8 +8,12 @@
 //   floors raw amqplib direct-reply-to RPC to an echo consumer, raw BullMQ add+process of empty jobs,
 //          raw pg single-row insert into a copy of data_records, bare express answering a fixed JSON body
 //   memory peak RSS (VmHWM) of each service
+//   cross-checks  the HTTP floor and Flowgate's sync endpoint again with wrk, the insert floor with pgbench,
+//          Redis with redis-benchmark (scripts/lib/crossChecks.mjs), so the floors can be judged against tools
+//          that are not Node clients
 // Floor chain for sync at concurrency c: per-request time is the sum of the three per-op times,
 //   1 / chain(c) = 1 / rpc(c) + 1 / insert(c) + 1 / http(c)        (throughputs in ops/s)
+// Every point starts once the machine is quiet (settle), so no point pays for the one before.
 // Prints a Markdown table and writes bench/results/<date>.json. See docs/performance.md.
 import { fork, execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,8 +23,9 @@ import { parseArgs, promisify } from 'node:util';
 import { freePort } from './lib/freePort.mjs';
 import { ensureInstalledAndBuilt, ROOT, NODE } from './lib/prerequisites.mjs';
 import { removeRunResources } from './lib/runResources.mjs';
-import { cpuByGroup, cpuSnapshot } from './lib/cpuUsage.mjs';
+import { cpuByGroup, cpuSnapshot, machineBusyShare } from './lib/cpuUsage.mjs';
 import { insertFloorRecord, openRawRpc } from './lib/floorWork.mjs';
+import { ensureCrossCheckTools, pgbenchInsert, PGBENCH_SETUP_SQL, redisBenchmark, wrkLoad } from './lib/crossChecks.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,11 +43,15 @@ const DURATION_S = Number(args.duration ?? (QUICK ? 3 : 10));
 const WARMUP_S = QUICK ? 1 : 2;
 const JOBS = Number(args.jobs ?? (QUICK ? 2_000 : 10_000));
 const CONCURRENCIES = [1, 16, 64];
+// The independent tools re-measure every concurrency in a full run, only the targets' (64) in a quick one.
+const CROSS_CHECK_CONCURRENCIES = QUICK ? [64] : CONCURRENCIES;
+const REDIS_BENCHMARK_REQUESTS = QUICK ? 50_000 : 200_000;
 const RUN = `bench_${Date.now().toString(36)}`;
 const log = (message) => console.error(`[bench] ${message}`);
 
 // Like `npm start` and `npm test`: install and build first if this checkout has not been.
 ensureInstalledAndBuilt(log);
+const TOOLS = ensureCrossCheckTools(log);
 const { default: autocannon } = await import('autocannon');
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
@@ -79,6 +88,10 @@ const JOB_OPTIONS = jobOptionsFrom({
 // ---------- helpers ----------
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const QUIET_SHARE = 0.15;
+const SETTLE_MAX_MS = 30_000;
+const DRAIN_POLL_MS = 50;
+const ASYNC_WARMUP_JOBS = QUICK ? 200 : 500;
 
 
 function percentile(sorted, p) {
@@ -123,6 +136,15 @@ async function httpLoad(url, connections, durationS, body = SYNC_BODY, path = '/
   const result = await instance;
   const elapsedS = (performance.now() - started) / 1000;
   return summarise(latencies, ok, elapsedS, { non2xx, errors: result.errors, timeouts: result.timeouts });
+}
+
+/**
+ * The floor chain at one concurrency: per-request time is the sum of the three per-op times. Its
+ * latencies are not a measured distribution but the sum of the three floors' percentiles, a reference.
+ */
+function chainOf(rpc, insert, http) {
+  const sum = (p) => Math.round((rpc[p] + insert[p] + http[p]) * 100) / 100;
+  return { rps: Math.round(10 / (1 / rpc.rps + 1 / insert.rps + 1 / http.rps)) / 10, p50: sum('p50'), p95: sum('p95'), p99: sum('p99') };
 }
 
 /** `connections` loops, each running `op` back to back until the deadline. */
@@ -172,6 +194,26 @@ function stopHelper(child) {
   });
 }
 
+/**
+ * Waits until the logger has written every task event of the point before and the machine is quiet
+ * (under QUIET_SHARE of its CPU busy), so every point, Flowgate's and the floors', starts from rest:
+ * without it a floor ran while the logger still drained the events of the Flowgate run before it.
+ */
+async function settle(label, taskLogBacklog) {
+  const started = performance.now();
+  let backlog = 0;
+  let busy = 0;
+  while (performance.now() - started < SETTLE_MAX_MS) {
+    backlog = await taskLogBacklog();
+    busy = await machineBusyShare(250);
+    if (backlog === 0 && busy < QUIET_SHARE) break;
+  }
+  const waited = performance.now() - started;
+  if (backlog > 0 || busy >= QUIET_SHARE) log(`${label}: not quiet after ${SETTLE_MAX_MS / 1000} s (${backlog} task events waiting, CPU ${Math.round(busy * 100)}% busy); measuring anyway`);
+  else if (waited > 1_000) log(`${label}: waited ${(waited / 1000).toFixed(1)} s for the machine to be quiet`);
+  return Math.round(waited);
+}
+
 /** Peak resident set (VmHWM) and current RSS of a pid, in MB. */
 function memoryOf(pid) {
   try {
@@ -195,6 +237,83 @@ function cpuPerItem(before, pids, items) {
   return perItem;
 }
 
+/**
+ * Flowgate's async flow: `jobs` POSTs to process-async on 64 connections (autocannon, fixed amount), from
+ * the first submit until no task of the run is Processing any more; then the exact Success and record
+ * counts of the accepted ids.
+ */
+async function flowgateAsyncRun({ apiUrl, recordsDb, jobs, pids }) {
+  const ids = [];
+  let non2xx = 0;
+  let responses = 0;
+  let submittedAt;
+  // Every row this run writes has a larger id (the api inserts each task's row before its 202).
+  const firstId = Number((await recordsDb.query('SELECT coalesce(max(id), 0) AS id FROM data_records')).rows[0].id);
+  const cpuBefore = cpuSnapshot();
+  const started = Date.now();
+  const instance = autocannon({
+    url: apiUrl,
+    connections: 64,
+    amount: jobs,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/v1/data/process-async',
+        headers: { 'content-type': 'application/json' },
+        body: SYNC_BODY,
+        onResponse: (status, body) => {
+          if (status === 202) ids.push(JSON.parse(body).task_id);
+          else non2xx += 1;
+          // autocannon resolves with `amount` only on its next one-second tick, so the last answer marks the end.
+          if (++responses === jobs) submittedAt = Date.now();
+        },
+      },
+    ],
+  });
+  void instance.then(() => {
+    submittedAt ??= Date.now();
+  });
+  // Cheap to ask while the drain runs: only this run's rows still Processing, through the status index.
+  const countProcessing = async () =>
+    Number((await recordsDb.query(`SELECT count(*) AS n FROM data_records WHERE task_status = 'Processing' AND id > $1`, [firstId])).rows[0].n);
+  let processing = -1;
+  let lastProgress = Date.now();
+  let finishedAt;
+  for (;;) {
+    await sleep(DRAIN_POLL_MS);
+    const now = Date.now();
+    const count = await countProcessing();
+    if (count !== processing) lastProgress = now;
+    processing = count;
+    if (submittedAt !== undefined && processing === 0) {
+      finishedAt = now;
+      break;
+    }
+    if (now - lastProgress > 60_000) {
+      log(`async drain stalled with ${processing} tasks Processing`);
+      break;
+    }
+  }
+  const cpu = cpuPerItem(cpuBefore, pids, ids.length);
+  await instance;
+  const counts = (await recordsDb.query(`SELECT count(*) AS records, count(*) FILTER (WHERE task_status = 'Success') AS success FROM data_records WHERE task_id = ANY($1::uuid[])`, [ids])).rows[0];
+  const success = Number(counts.success);
+  const records = Number(counts.records);
+  return {
+    jobs,
+    accepted: ids.length,
+    non2xx,
+    accept_rate: Math.round((ids.length / ((submittedAt - started) / 1000)) * 10) / 10,
+    drain_rate: finishedAt ? Math.round((success / ((finishedAt - started) / 1000)) * 10) / 10 : null,
+    drain_s: finishedAt ? (finishedAt - started) / 1000 : null,
+    success,
+    records,
+    complete: Boolean(finishedAt) && success === jobs && records === jobs,
+    cpu_ms_per_task: cpu,
+  };
+}
+
 // ---------- setup ----------
 
 const results = {
@@ -205,6 +324,8 @@ const results = {
   versions: {},
   sync: {},
   floors: { rpc: {}, insert: {}, http: {}, chain: {} },
+  // The same floors (and Flowgate's sync endpoint) measured by independent tools: wrk, pgbench, redis-benchmark.
+  cross_checks: { tools: [], http: {}, insert: {}, sync_api: {}, chain: {} },
   async: {},
   memory: {},
 };
@@ -310,6 +431,14 @@ async function main() {
     bullmq: JSON.parse(readFileSync(requireFrom.resolve('bullmq/package.json'), 'utf8')).version,
   };
   await pgFloor.query('CREATE TABLE IF NOT EXISTS bench_floor_records (LIKE data_records INCLUDING ALL)');
+  await pgFloor.query(PGBENCH_SETUP_SQL);
+  results.cross_checks.tools = [...TOOLS];
+  for (const [tool, args] of [['wrk', ['--version']], ['pgbench', ['--version']], ['redis-benchmark', ['--version']]]) {
+    if (!TOOLS.has(tool)) continue;
+    // wrk prints its version and exits 1; the others exit 0.
+    const output = await promisify(execFile)(tool, args).then(({ stdout }) => stdout, (error) => `${error.stdout ?? ''}`);
+    results.versions[tool] = /\d+\.\d+(\.\d+)?/.exec(output)?.[0] ?? 'unknown';
+  }
 
   // Floor helpers: bare HTTP server and echo RPC consumer, each in its own process.
   const httpHelper = forkHelper('http', {});
@@ -319,6 +448,9 @@ async function main() {
   await echoHelper.ready;
 
   const rpcCall = await openRawRpc(amqpConnection, `${RUN}_floor_rpc`);
+  // A running system (--url) has a task-logs queue of its own naming: there only the CPU says when it is quiet.
+  const backlogChannel = system ? await amqpConnection.createChannel() : undefined;
+  const taskLogBacklog = async () => (backlogChannel ? (await backlogChannel.checkQueue(RUN_ENV.TASK_LOGS_QUEUE)).messageCount : 0);
   let insertId = 0;
   const insertOne = () => insertFloorRecord(pgFloor, 8, ++insertId);
 
@@ -343,30 +475,37 @@ async function main() {
   await httpLoad(bareUrl, 16, WARMUP_S);
   await boundedLoop(16, WARMUP_S / 2, rpcCall);
   await boundedLoop(16, WARMUP_S / 2, insertOne);
+  await flowgateAsyncRun({ apiUrl, recordsDb, jobs: ASYNC_WARMUP_JOBS, pids: {} });
 
   // ---------- sync and its floors, alternating per concurrency ----------
   for (const c of CONCURRENCIES) {
+    const crossCheck = CROSS_CHECK_CONCURRENCIES.includes(c);
+    const wrkAt = (url) => wrkLoad({ url: `${url}/api/v1/data/process`, connections: c, durationS: DURATION_S, body: SYNC_BODY, scriptDir: runDir });
     const order = [
       ['sync', 'api', () => httpLoad(apiUrl, c, DURATION_S)],
       ['floor', 'rpc', () => boundedLoop(c, DURATION_S, rpcCall)],
+      ...(crossCheck && TOOLS.has('wrk') ? [['cross', 'http', () => wrkAt(bareUrl)]] : []),
       ...(nginxUrl ? [['sync', 'nginx', () => httpLoad(nginxUrl, c, DURATION_S)]] : []),
       ['floor', 'insert', () => boundedLoop(c, DURATION_S, insertOne)],
+      ...(crossCheck && TOOLS.has('wrk') ? [['cross', 'sync_api', () => wrkAt(apiUrl)]] : []),
       ['floor', 'http', () => httpLoad(bareUrl, c, DURATION_S)],
+      ...(crossCheck && TOOLS.has('pgbench')
+        ? [['cross', 'insert', () => pgbenchInsert({ databaseUrl: benchDbUrl, clients: Math.min(c, POOL_MAX), durationS: DURATION_S, scriptDir: runDir, label: `c${c}` })]]
+        : []),
     ];
     for (const [kind, name, run] of order) {
-      const result = await run();
+      const settleMs = await settle(`c${c} ${kind} ${name}`, taskLogBacklog);
+      const result = { ...(await run()), settle_ms: settleMs };
       if (kind === 'sync') (results.sync[name] ??= {})[`c${c}`] = result;
+      else if (kind === 'cross') results.cross_checks[name][`c${c}`] = result;
       else results.floors[name][`c${c}`] = result;
-      log(`c${c} ${kind} ${name}: ${result.rps} /s  p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms${result.non2xx || result.failures || result.errors ? `  (non-2xx ${result.non2xx ?? 0}, errors ${result.errors ?? result.failures ?? 0})` : ''}`);
+      log(`c${c} ${kind} ${name}${result.tool ? ` (${result.tool})` : ''}: ${result.rps} /s  p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms${result.non2xx || result.failures || result.errors ? `  (non-2xx ${result.non2xx ?? 0}, errors ${result.errors ?? result.failures ?? 0})` : ''}`);
     }
-    const { rpc, insert, http } = { rpc: results.floors.rpc[`c${c}`], insert: results.floors.insert[`c${c}`], http: results.floors.http[`c${c}`] };
-    results.floors.chain[`c${c}`] = {
-      rps: Math.round(10 / (1 / rpc.rps + 1 / insert.rps + 1 / http.rps)) / 10,
-      // Not a measured distribution: the sum of the three floors' percentiles, as a reference.
-      p50: Math.round((rpc.p50 + insert.p50 + http.p50) * 100) / 100,
-      p95: Math.round((rpc.p95 + insert.p95 + http.p95) * 100) / 100,
-      p99: Math.round((rpc.p99 + insert.p99 + http.p99) * 100) / 100,
-    };
+    const rpc = results.floors.rpc[`c${c}`];
+    results.floors.chain[`c${c}`] = chainOf(rpc, results.floors.insert[`c${c}`], results.floors.http[`c${c}`]);
+    // The chain again with the insert and the HTTP floor as pgbench and wrk measured them (no independent RPC tool).
+    const independent = { insert: results.cross_checks.insert[`c${c}`], http: results.cross_checks.http[`c${c}`] };
+    if (independent.insert && independent.http) results.cross_checks.chain[`c${c}`] = chainOf(rpc, independent.insert, independent.http);
   }
 
   // ---------- async: raw BullMQ floor, then Flowgate ----------
@@ -377,6 +516,7 @@ async function main() {
    * then a single-row insert).
    */
   const runBullmqFloor = async (label, work) => {
+    const settleMs = await settle(label, taskLogBacklog);
     const floorPrefix = `${RUN}_floor_${work}`;
     const worker = forkHelper('bullmq', {
       REDIS_HOST: redisUrl.hostname,
@@ -415,6 +555,7 @@ async function main() {
       drain_rate: Math.round((JOBS / ((finishedAt - started) / 1000)) * 10) / 10,
       drain_s: (finishedAt - started) / 1000,
       worker_concurrency: WORKER_CONCURRENCY,
+      settle_ms: settleMs,
       cpu_ms_per_job: cpuPerItem(cpuBefore, { load_generator: process.pid, floor_worker: worker.child.pid }, JOBS),
     };
     await queue.close();
@@ -423,6 +564,11 @@ async function main() {
     return floor;
   };
 
+  if (TOOLS.has('redis-benchmark')) {
+    await settle('redis-benchmark', taskLogBacklog);
+    results.cross_checks.redis = await redisBenchmark({ redisUrl: REDIS_URL, clients: 64, requests: REDIS_BENCHMARK_REQUESTS, keyPrefix: RUN });
+    log(`redis-benchmark, 64 clients: SET ${results.cross_checks.redis.set.rps}/s, EVAL ${results.cross_checks.redis.eval.rps}/s`);
+  }
   log(`raw BullMQ: add+process ${JOBS} empty jobs`);
   results.floors.bullmq = await runBullmqFloor('raw BullMQ, empty jobs', 'empty');
   log(`raw BullMQ: add+process ${JOBS} jobs that each make the RPC and the insert`);
@@ -430,72 +576,10 @@ async function main() {
 
   log(`Flowgate async: submit ${JOBS} tasks, wait until all are Success`);
   {
-    const ids = [];
-    let non2xx = 0;
-    const cpuBefore = cpuSnapshot();
-    const started = Date.now();
-    const instance = autocannon({
-      url: apiUrl,
-      connections: 64,
-      amount: JOBS,
-      timeout: 30,
-      requests: [
-        {
-          method: 'POST',
-          path: '/api/v1/data/process-async',
-          headers: { 'content-type': 'application/json' },
-          body: SYNC_BODY,
-          onResponse: (status, body) => {
-            if (status === 202) ids.push(JSON.parse(body).task_id);
-          },
-        },
-      ],
-    });
-    instance.on('response', (_client, status) => {
-      if (status !== 202) non2xx += 1;
-    });
-    let submitted = false;
-    let submittedAt;
-    void instance.then(() => {
-      submitted = true;
-      submittedAt = Date.now();
-    });
-    const countSuccess = async () =>
-      Number((await recordsDb.query(`SELECT count(*) AS n FROM data_records WHERE task_status = 'Success' AND task_id = ANY($1::uuid[])`, [ids])).rows[0].n);
-    let success = 0;
-    let lastProgress = Date.now();
-    let finishedAt;
-    for (;;) {
-      await sleep(100);
-      const now = Date.now();
-      const count = ids.length > 0 ? await countSuccess() : 0;
-      if (count > success) lastProgress = now;
-      success = count;
-      if (submitted && success >= ids.length) {
-        finishedAt = Date.now();
-        break;
-      }
-      if (now - lastProgress > 60_000) {
-        log(`async drain stalled at ${success}/${ids.length}`);
-        break;
-      }
-    }
-    await instance;
+    const settleMs = await settle('Flowgate async', taskLogBacklog);
     const servicePids = Object.fromEntries([...(system?.children ?? [])].filter(([name]) => name !== 'nginx').map(([name, child]) => [name, child.pid]));
-    const cpu = cpuPerItem(cpuBefore, { ...servicePids, load_generator: process.pid }, ids.length);
-    const records = Number((await recordsDb.query(`SELECT count(*) AS n FROM data_records WHERE task_id = ANY($1::uuid[])`, [ids])).rows[0].n);
-    results.async = {
-      jobs: JOBS,
-      accepted: ids.length,
-      non2xx,
-      accept_rate: Math.round((ids.length / ((submittedAt - started) / 1000)) * 10) / 10,
-      drain_rate: finishedAt ? Math.round((success / ((finishedAt - started) / 1000)) * 10) / 10 : null,
-      drain_s: finishedAt ? (finishedAt - started) / 1000 : null,
-      success,
-      records,
-      complete: Boolean(finishedAt) && success === JOBS && records === JOBS,
-      cpu_ms_per_task: cpu,
-    };
+    results.async = { ...(await flowgateAsyncRun({ apiUrl, recordsDb, jobs: JOBS, pids: { ...servicePids, load_generator: process.pid } })), settle_ms: settleMs };
+    const { success, records } = results.async;
     log(`Flowgate async: accept ${results.async.accept_rate}/s, drain ${results.async.drain_rate} jobs/s (${success}/${JOBS} Success, ${records} records)`);
   }
   await recordsDb.end();
@@ -528,6 +612,12 @@ export function renderTable(r) {
   }
   const c64 = r.sync.api?.c64;
   if (c64) rows.push(['sync c64 via api: p99 ÷ p50 (target < 4)', fmt(c64.p99 / c64.p50, 2), '—', '—']);
+  const wrkC64 = r.cross_checks?.sync_api?.c64;
+  const independentChain = r.cross_checks?.chain?.c64;
+  if (wrkC64 && independentChain) {
+    rows.push(['sync c64 via api, wrk: req/s vs chain of RPC, pgbench, wrk floors', fmt(wrkC64.rps), fmt(independentChain.rps), ratio(wrkC64.rps, independentChain.rps)]);
+    rows.push(['sync c64 via api, wrk: p99 ÷ p50 (target < 4)', fmt(wrkC64.p99 / wrkC64.p50, 2), '—', '—']);
+  }
   for (const c of CONCURRENCIES) {
     const f = r.floors;
     rows.push([`floor c${c}: RPC round trip / pg insert / bare HTTP, ops/s`, '—', `${fmt(f.rpc[`c${c}`].rps)} / ${fmt(f.insert[`c${c}`].rps)} / ${fmt(f.http[`c${c}`].rps)}`, '—']);
@@ -537,6 +627,34 @@ export function renderTable(r) {
   rows.push([`async drain (${r.async.jobs} jobs to Success): jobs/s vs raw BullMQ, RPC + insert per job`, fmt(r.async.drain_rate), fmt(r.floors.bullmq_chain.drain_rate), ratio(r.async.drain_rate, r.floors.bullmq_chain.drain_rate)]);
   for (const [name, m] of Object.entries(r.memory)) rows.push([`peak RSS ${name}, MB (limit 200)`, fmt(m.peak_mb), '200.0', ratio(m.peak_mb, 200)]);
   return markdownTable(rows);
+}
+
+/** The floors next to what independent tools measured on the same servers in the same run. */
+export function renderCrossCheckTable(r) {
+  const x = r.cross_checks;
+  const rows = [['figure', 'bench', 'independent tool', 'bench ÷ tool']];
+  const latency = (m) => `${fmt(m.p50, 2)} / ${fmt(m.p95, 2)} / ${fmt(m.p99, 2)}`;
+  const pairs = [
+    ['bare HTTP floor (autocannon vs wrk)', r.floors.http, x.http],
+    ['pg insert floor (node-postgres vs pgbench -M prepared, clients = min(c, pool))', r.floors.insert, x.insert],
+    ['Flowgate sync via api (autocannon vs wrk)', r.sync.api ?? {}, x.sync_api],
+  ];
+  for (const c of CONCURRENCIES) {
+    for (const [label, bench, tool] of pairs) {
+      const b = bench[`c${c}`];
+      const t = tool[`c${c}`];
+      if (!b || !t) continue;
+      rows.push([`c${c} ${label}: req/s`, fmt(b.rps), fmt(t.rps), ratio(b.rps, t.rps)]);
+      rows.push([`c${c} ${label}: p50 / p95 / p99 ms`, latency(b), latency(t), ratio(b.p99, t.p99)]);
+    }
+    const chain = r.floors.chain[`c${c}`];
+    const independent = x.chain[`c${c}`];
+    if (chain && independent) rows.push([`c${c} floor chain (RPC + insert + HTTP): req/s`, fmt(chain.rps), fmt(independent.rps), ratio(chain.rps, independent.rps)]);
+  }
+  if (x.redis) {
+    rows.push([`Redis at 64 clients (redis-benchmark): SET / EVAL of 2 commands, ops/s`, '—', `${fmt(x.redis.set.rps)} / ${fmt(x.redis.eval.rps)}`, '—']);
+  }
+  return rows.length > 1 ? markdownTable(rows) : 'no independent tool was available (wrk, pgbench, redis-benchmark)';
 }
 
 /** Where the CPU of the async run went, next to the raw BullMQ floor's: the reason for the async ratio. */
@@ -561,6 +679,16 @@ function drainTarget(r, floor) {
   return { value, target: '>= 0.5', met: Boolean(r.async.complete && value !== null && value >= 0.5) };
 }
 
+function crossCheckedSyncTargets(r) {
+  const wrkC64 = r.cross_checks?.sync_api?.c64;
+  const chain = r.cross_checks?.chain?.c64;
+  if (!wrkC64 || !chain) return {};
+  return {
+    sync_c64_wrk_vs_chain_of_independent_tools: { value: wrkC64.rps / chain.rps, target: '>= 0.5', met: wrkC64.rps / chain.rps >= 0.5 },
+    sync_c64_wrk_p99_over_p50: { value: wrkC64.p99 / wrkC64.p50, target: '< 4', met: wrkC64.p99 / wrkC64.p50 < 4 },
+  };
+}
+
 export function targets(r) {
   const c64 = r.sync.api?.c64;
   const chain = r.floors.chain.c64;
@@ -568,6 +696,9 @@ export function targets(r) {
   return {
     sync_c64_vs_chain: { value: c64 && chain ? c64.rps / chain.rps : null, target: '>= 0.5', met: Boolean(c64 && c64.rps / chain.rps >= 0.5) },
     sync_c64_p99_over_p50: { value: c64 ? c64.p99 / c64.p50 : null, target: '< 4', met: Boolean(c64 && c64.p99 / c64.p50 < 4) },
+    // The same two targets with every measurement an independent tool can make made by one: Flowgate and the
+    // HTTP floor driven by wrk, the insert floor by pgbench (RabbitMQ has no such tool here: the RPC floor stays).
+    ...crossCheckedSyncTargets(r),
     // The issue asks for "50% of raw BullMQ throughput with the RPC and the insert included"; both readings
     // are reported: the floor's jobs doing that RPC and insert (as the sync target's floor chain does), and empty jobs.
     async_drain_vs_bullmq_with_rpc_and_insert: drainTarget(r, r.floors.bullmq_chain),
@@ -583,6 +714,8 @@ try {
   r.table = table;
   const cpuTable = renderCpuTable(r);
   r.cpu_table = cpuTable;
+  const crossCheckTable = renderCrossCheckTable(r);
+  r.cross_check_table = crossCheckTable;
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${r.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}${QUICK ? '-quick' : ''}.json`);
@@ -590,6 +723,7 @@ try {
   console.log(`\nFlowgate benchmark, ${r.mode} run, ${r.date}, ${r.machine.cpus} CPUs, ${r.machine.memory_mb} MB, kernel ${r.machine.kernel}`);
   console.log(`node ${r.versions.node}, postgres ${r.versions.postgres}, redis ${r.versions.redis}, rabbitmq ${r.versions.rabbitmq}\n`);
   console.log(table);
+  console.log(`\n${crossCheckTable}`);
   console.log(`\n${cpuTable}`);
   console.log('\ntargets:');
   for (const [name, t] of Object.entries(r.targets)) console.log(`  ${t.met ? 'met   ' : t.met === null ? 'n/a   ' : 'MISSED'} ${name} = ${t.value === null ? '—' : fmt(t.value, 2)} (target ${t.target})`);

@@ -55,3 +55,20 @@ export function cpuByGroup(before, after, pids) {
   }
   return groups;
 }
+
+/** Busy and total jiffies of the whole machine so far, from the first line of /proc/stat. */
+function machineTicks() {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+  const values = fields.map(Number);
+  // user nice system idle iowait irq softirq steal: idle and iowait are the idle ones.
+  const total = values.slice(0, 8).reduce((sum, value) => sum + value, 0);
+  return { busy: total - values[3] - values[4], total };
+}
+
+/** Share (0-1) of the machine's CPU that was busy over the next `windowMs`. */
+export async function machineBusyShare(windowMs = 250) {
+  const before = machineTicks();
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const after = machineTicks();
+  return after.total > before.total ? (after.busy - before.busy) / (after.total - before.total) : 0;
+}
