@@ -46,6 +46,10 @@ const CONCURRENCIES = [1, 16, 64];
 // The independent tools re-measure every concurrency in a full run, only the targets' (64) in a quick one.
 const CROSS_CHECK_CONCURRENCIES = QUICK ? [64] : CONCURRENCIES;
 const REDIS_BENCHMARK_REQUESTS = QUICK ? 50_000 : 200_000;
+// A full run measures what the targets compare (concurrency 64, the async drain) in two rounds, the
+// second in reverse order, and keeps each figure's better round: on a shared machine one point can
+// lose a fifth of its speed to a neighbour, and the better round is the nearer to what the part can do.
+const TARGET_ROUNDS = QUICK ? 1 : 2;
 const RUN = `bench_${Date.now().toString(36)}`;
 const log = (message) => console.error(`[bench] ${message}`);
 
@@ -145,6 +149,13 @@ async function httpLoad(url, connections, durationS, body = SYNC_BODY, path = '/
 function chainOf(rpc, insert, http) {
   const sum = (p) => Math.round((rpc[p] + insert[p] + http[p]) * 100) / 100;
   return { rps: Math.round(10 / (1 / rpc.rps + 1 / insert.rps + 1 / http.rps)) / 10, p50: sum('p50'), p95: sum('p95'), p99: sum('p99') };
+}
+
+/** Adds a round of a figure to `slot[key]`: every round under `rounds`, the best (by `score`) at the top. */
+function recordRound(slot, key, result, score = (round) => round.rps) {
+  const rounds = [...(slot[key]?.rounds ?? []), result];
+  const best = rounds.reduce((a, b) => (score(b) > score(a) ? b : a));
+  slot[key] = { ...best, rounds };
 }
 
 /** `connections` loops, each running `op` back to back until the deadline. */
@@ -452,7 +463,7 @@ async function main() {
   const backlogChannel = system ? await amqpConnection.createChannel() : undefined;
   const taskLogBacklog = async () => (backlogChannel ? (await backlogChannel.checkQueue(RUN_ENV.TASK_LOGS_QUEUE)).messageCount : 0);
   let insertId = 0;
-  const insertOne = () => insertFloorRecord(pgFloor, 8, ++insertId);
+  const insertOne = () => insertFloorRecord(pgFloor, '8000', ++insertId);
 
   // ---------- RSS sampling ----------
   const peakRss = {};
@@ -490,16 +501,18 @@ async function main() {
       ...(crossCheck && TOOLS.has('wrk') ? [['cross', 'sync_api', () => wrkAt(apiUrl)]] : []),
       ['floor', 'http', () => httpLoad(bareUrl, c, DURATION_S)],
       ...(crossCheck && TOOLS.has('pgbench')
-        ? [['cross', 'insert', () => pgbenchInsert({ databaseUrl: benchDbUrl, clients: Math.min(c, POOL_MAX), durationS: DURATION_S, scriptDir: runDir, label: `c${c}` })]]
+        ? [['cross', 'insert', (round) => pgbenchInsert({ databaseUrl: benchDbUrl, clients: Math.min(c, POOL_MAX), durationS: DURATION_S, scriptDir: runDir, label: `c${c}-${round}` })]]
         : []),
     ];
-    for (const [kind, name, run] of order) {
-      const settleMs = await settle(`c${c} ${kind} ${name}`, taskLogBacklog);
-      const result = { ...(await run()), settle_ms: settleMs };
-      if (kind === 'sync') (results.sync[name] ??= {})[`c${c}`] = result;
-      else if (kind === 'cross') results.cross_checks[name][`c${c}`] = result;
-      else results.floors[name][`c${c}`] = result;
-      log(`c${c} ${kind} ${name}${result.tool ? ` (${result.tool})` : ''}: ${result.rps} /s  p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms${result.non2xx || result.failures || result.errors ? `  (non-2xx ${result.non2xx ?? 0}, errors ${result.errors ?? result.failures ?? 0})` : ''}`);
+    const rounds = c === 64 ? TARGET_ROUNDS : 1;
+    for (let round = 1; round <= rounds; round++) {
+      for (const [kind, name, run] of round % 2 === 1 ? order : [...order].reverse()) {
+        const settleMs = await settle(`c${c} ${kind} ${name}`, taskLogBacklog);
+        const result = { ...(await run(round)), settle_ms: settleMs, round };
+        const slot = kind === 'sync' ? (results.sync[name] ??= {}) : kind === 'cross' ? results.cross_checks[name] : results.floors[name];
+        recordRound(slot, `c${c}`, result);
+        log(`${rounds > 1 ? `round ${round} ` : ''}c${c} ${kind} ${name}${result.tool ? ` (${result.tool})` : ''}: ${result.rps} /s  p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms${result.non2xx || result.failures || result.errors ? `  (non-2xx ${result.non2xx ?? 0}, errors ${result.errors ?? result.failures ?? 0})` : ''}`);
+      }
     }
     const rpc = results.floors.rpc[`c${c}`];
     results.floors.chain[`c${c}`] = chainOf(rpc, results.floors.insert[`c${c}`], results.floors.http[`c${c}`]);
@@ -515,9 +528,9 @@ async function main() {
    * the worker does per job: nothing, or Flowgate's per-task work done raw (an RPC to the echo consumer,
    * then a single-row insert).
    */
-  const runBullmqFloor = async (label, work) => {
+  const runBullmqFloor = async (label, work, round) => {
     const settleMs = await settle(label, taskLogBacklog);
-    const floorPrefix = `${RUN}_floor_${work}`;
+    const floorPrefix = `${RUN}_floor_${work}_${round}`;
     const worker = forkHelper('bullmq', {
       REDIS_HOST: redisUrl.hostname,
       REDIS_PORT: redisUrl.port || '6379',
@@ -526,6 +539,7 @@ async function main() {
       FLOOR_JOBS: String(JOBS),
       FLOOR_WORK: work,
       FLOOR_RPC_QUEUE: `${RUN}_floor_rpc`,
+      FLOOR_ID_SERIES: `9${String(round).padStart(3, '0')}`,
       RABBITMQ_URL,
       DATABASE_URL: benchDbUrl,
       DATABASE_POOL_MAX: String(POOL_MAX),
@@ -533,7 +547,13 @@ async function main() {
     });
     helpers.push(worker.child);
     await worker.ready;
-    const done = new Promise((resolve) => worker.child.on('message', (message) => message?.done && resolve(message.at)));
+    const done = new Promise((resolve, reject) =>
+      worker.child.on('message', (message) => {
+        if (message?.done) resolve(message.at);
+        if (message?.failed) reject(new Error(`${label}: a job failed (${message.failed}); the floor would measure retries`));
+      }),
+    );
+    done.catch(() => undefined); // awaited below, once every job is added
     const queue = new Queue('floor', { connection: redis, prefix: floorPrefix });
     await queue.waitUntilReady();
     let added = 0;
@@ -556,6 +576,7 @@ async function main() {
       drain_s: (finishedAt - started) / 1000,
       worker_concurrency: WORKER_CONCURRENCY,
       settle_ms: settleMs,
+      round,
       cpu_ms_per_job: cpuPerItem(cpuBefore, { load_generator: process.pid, floor_worker: worker.child.pid }, JOBS),
     };
     await queue.close();
@@ -569,19 +590,32 @@ async function main() {
     results.cross_checks.redis = await redisBenchmark({ redisUrl: REDIS_URL, clients: 64, requests: REDIS_BENCHMARK_REQUESTS, keyPrefix: RUN });
     log(`redis-benchmark, 64 clients: SET ${results.cross_checks.redis.set.rps}/s, EVAL ${results.cross_checks.redis.eval.rps}/s`);
   }
-  log(`raw BullMQ: add+process ${JOBS} empty jobs`);
-  results.floors.bullmq = await runBullmqFloor('raw BullMQ, empty jobs', 'empty');
-  log(`raw BullMQ: add+process ${JOBS} jobs that each make the RPC and the insert`);
-  results.floors.bullmq_chain = await runBullmqFloor('raw BullMQ, RPC + insert per job', 'rpc+insert');
-
-  log(`Flowgate async: submit ${JOBS} tasks, wait until all are Success`);
-  {
-    const settleMs = await settle('Flowgate async', taskLogBacklog);
-    const servicePids = Object.fromEntries([...(system?.children ?? [])].filter(([name]) => name !== 'nginx').map(([name, child]) => [name, child.pid]));
-    results.async = { ...(await flowgateAsyncRun({ apiUrl, recordsDb, jobs: JOBS, pids: { ...servicePids, load_generator: process.pid } })), settle_ms: settleMs };
-    const { success, records } = results.async;
-    log(`Flowgate async: accept ${results.async.accept_rate}/s, drain ${results.async.drain_rate} jobs/s (${success}/${JOBS} Success, ${records} records)`);
+  const servicePids = Object.fromEntries([...(system?.children ?? [])].filter(([name]) => name !== 'nginx').map(([name, child]) => [name, child.pid]));
+  const asyncRuns = [
+    ['floors', 'bullmq', (round) => {
+      log(`raw BullMQ: add+process ${JOBS} empty jobs`);
+      return runBullmqFloor('raw BullMQ, empty jobs', 'empty', round);
+    }],
+    ['floors', 'bullmq_chain', (round) => {
+      log(`raw BullMQ: add+process ${JOBS} jobs that each make the RPC and the insert`);
+      return runBullmqFloor('raw BullMQ, RPC + insert per job', 'rpc+insert', round);
+    }],
+    ['flowgate', 'async', async (round) => {
+      log(`Flowgate async: submit ${JOBS} tasks, wait until all are Success`);
+      const settleMs = await settle('Flowgate async', taskLogBacklog);
+      const run = await flowgateAsyncRun({ apiUrl, recordsDb, jobs: JOBS, pids: { ...servicePids, load_generator: process.pid } });
+      log(`Flowgate async: accept ${run.accept_rate}/s, drain ${run.drain_rate} jobs/s (${run.success}/${JOBS} Success, ${run.records} records)`);
+      return { ...run, settle_ms: settleMs, round };
+    }],
+  ];
+  const asyncSlots = { floors: results.floors, flowgate: results };
+  for (let round = 1; round <= TARGET_ROUNDS; round++) {
+    for (const [owner, name, run] of round % 2 === 1 ? asyncRuns : [...asyncRuns].reverse()) {
+      recordRound(asyncSlots[owner], name, await run(round), (result) => result.drain_rate ?? 0);
+    }
   }
+  // A round that lost or failed a task fails the run, whichever round was faster.
+  results.async.complete = results.async.rounds.every((round) => round.complete);
   await recordsDb.end();
 
   clearInterval(rssTimer);

@@ -26,7 +26,8 @@ export async function openRawRpc(connection, queue) {
 
 /**
  * Inserts one finished record into bench_floor_records (a copy of data_records with its indexes).
- * `series` (8 or 9) keeps the task ids of different floors apart in the shared table.
+ * `series` (four hex digits) keeps the task ids of different floors and rounds apart in the shared
+ * table: a repeated id would fail on the unique index.
  */
 export function insertFloorRecord(pool, series, id) {
   return pool.query({
@@ -35,7 +36,7 @@ export function insertFloorRecord(pool, series, id) {
     text: `INSERT INTO bench_floor_records (task_id, mode, payload, description, task_status, outcome, error)
      VALUES ($1, 'sync', $2::jsonb, 'uppercase', 'Success', $3::jsonb, NULL)`,
     values: [
-      `00000000-0000-4000-${series}000-${String(id).padStart(12, '0')}`,
+      `00000000-0000-4000-${series}-${String(id).padStart(12, '0')}`,
       '"hello world"',
       JSON.stringify({ result: 'HELLO WORLD', operation: 'uppercase', input_type: 'string', processed_at: new Date().toISOString(), processing_ms: 0.01 }),
     ],
