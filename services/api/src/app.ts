@@ -48,15 +48,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(httpMetrics(deps.metrics));
   for (const guard of deps.guards ?? []) app.use(guard);
 
-  app.use(systemRoutes({ registry: deps.metrics.registry, ready: deps.ready, version: deps.version, basePath: API_BASE_PATH }));
-
-  const openApi = buildOpenApiDocument({ version: deps.version, basePath: API_BASE_PATH });
-  app.get(`${API_BASE_PATH}/openapi.json`, (_request, response) => {
-    response.json(openApi);
-  });
-  app.all(`${API_BASE_PATH}/openapi.json`, allowOnly('GET'));
-  app.use(`${API_BASE_PATH}/docs`, docsRoutes(`${API_BASE_PATH}/openapi.json`));
-
+  // The data routes first: a request passes through every router mounted before its own (the
+  // system router sits at the root and tries each of its paths), and these carry the load.
   app.use(
     `${API_BASE_PATH}/data`,
     dataRoutes({
@@ -79,6 +72,15 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.forgetJob ? { forgetJob: deps.forgetJob } : {}),
     }),
   );
+
+  app.use(systemRoutes({ registry: deps.metrics.registry, ready: deps.ready, version: deps.version, basePath: API_BASE_PATH }));
+
+  const openApi = buildOpenApiDocument({ version: deps.version, basePath: API_BASE_PATH });
+  app.get(`${API_BASE_PATH}/openapi.json`, (_request, response) => {
+    response.json(openApi);
+  });
+  app.all(`${API_BASE_PATH}/openapi.json`, allowOnly('GET'));
+  app.use(`${API_BASE_PATH}/docs`, docsRoutes(`${API_BASE_PATH}/openapi.json`));
 
   app.use((request, _response, next) => {
     next(problems.notFound(`no route for ${request.method} ${request.path.slice(0, 200)}`));
