@@ -12,6 +12,7 @@ import { databaseRoutes } from './routes/database.js';
 import { allowOnly } from './routes/allowOnly.js';
 import { docsRoutes } from './routes/docs.js';
 import { systemRoutes } from './routes/system.js';
+import { trustProxyFunction } from './trustProxy.js';
 
 export const API_BASE_PATH = '/api/v1';
 
@@ -42,7 +43,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.set('trust proxy', deps.trustProxy ?? 'loopback');
+  app.set('trust proxy', trustProxyFunction(deps.trustProxy ?? 'loopback'));
 
   recordRouteTemplates(app);
   app.use(httpMetrics(deps.metrics));

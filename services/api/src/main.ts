@@ -34,6 +34,7 @@ import { apiKeysSetting, callerOf, createApiKeyAuth } from './protection/apiKeys
 import { createRateLimit } from './protection/rateLimit.js';
 import { SERVING_PROBE_PATH } from './readiness.js';
 import { securityHeaders } from './protection/securityHeaders.js';
+import { trustProxyProblem } from './trustProxy.js';
 
 const service = 'api';
 const config = parseEnvOrExit(
@@ -52,7 +53,14 @@ const config = parseEnvOrExit(
     REQUIRE_API_KEY: z.enum(['true', 'false']).default('false'),
     RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(60_000),
     RATE_LIMIT_WINDOW_SECONDS: positiveIntSchema.default(60),
-    TRUST_PROXY: z.string().min(1).default('loopback, linklocal, uniquelocal'),
+    TRUST_PROXY: z
+      .string()
+      .min(1)
+      .default('loopback, linklocal, uniquelocal')
+      .superRefine((setting, context) => {
+        const problem = trustProxyProblem(setting);
+        if (problem) context.addIssue({ code: 'custom', message: `not a list of addresses, subnets or loopback/linklocal/uniquelocal: ${problem}` });
+      }),
   },
   process.env,
 );
