@@ -422,7 +422,7 @@ async function main() {
       }
       log(`CPU profiles will be written to ${dir}`);
     }
-    log(`starting Flowgate (run ${RUN}, logs in ${runDir})`);
+    log(`starting Flowgate (run ${RUN}; its logs in ${runDir} are removed after a run that succeeds, kept after one that fails or profiles)`);
     system = await startSystem({ env: RUN_ENV, ports, runDir, output: 'files', serviceEnv });
     apiUrl = system.urls.api;
     nginxUrl = system.urls.nginx;
