@@ -2,7 +2,7 @@ import helmet from 'helmet';
 import type { Request, RequestHandler, Response } from 'express';
 
 /**
- * helmet's defaults (CSP, no sniffing, frame denial, HSTS, no referrer
+ * helmet's defaults (CSP, no sniffing, framing by the same origin only, HSTS, no referrer
  * leakage). The docs page loads only its own scripts and styles, so the default
  * Content-Security-Policy (script-src 'self') fits it. Without
  * upgrade-insecure-requests, though: served over plain HTTP from any host but
