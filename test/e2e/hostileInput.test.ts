@@ -304,6 +304,14 @@ describe('hostile input', () => {
     );
     assert.match(continued, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
     stored += 1;
+    // A client that announces a body over the limit is refused before it sends a byte of it.
+    const refused = await rawExchange(
+      api,
+      `POST /api/v1/data/process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${1_048_577}\r\n` +
+        `Expect: 100-continue\r\n\r\n`,
+    );
+    assert.match(refused, /^HTTP\/1\.1 413 Payload Too Large\r\n/);
+    assert.match(refused, /the body exceeds the 1048576-byte limit/);
   });
 
   it("nginx's own refusals are problem+json with a matching status, not its HTML pages", async () => {

@@ -10,10 +10,11 @@ import { problems } from './problem.js';
  * keepalive so the proxy never reuses a socket we are closing, bounded header
  * and request times, a problem+json answer to requests Node's parser refuses
  * (501 for a method it does not know, see {@link clientErrorProblem}), to CONNECT,
- * to a missing Host and to an unsupported Expect,
- * and a close() that drains keep-alive connections (see {@link drainOnClose}).
+ * to a missing Host and to an unsupported Expect, a 413 instead of `100 Continue`
+ * to a client that announces a body over `bodyLimitBytes`, and a close() that
+ * drains keep-alive connections (see {@link drainOnClose}).
  */
-export function configureHttpServer(app: Express, logger: Logger): Server {
+export function configureHttpServer(app: Express, logger: Logger, options: { bodyLimitBytes: number }): Server {
   // Node's own Host check answers a bare 400; this one answers a problem.
   const server = createServer({ requireHostHeader: false }, (request, response) => {
     if (lacksHost(request)) {
@@ -47,6 +48,16 @@ export function configureHttpServer(app: Express, logger: Logger): Server {
   // something this server does (RFC 9110 §15.6.2).
   server.on('connect', (_request, socket) => {
     endWithProblem(socket, problems.notImplemented('CONNECT (tunnelling) is not supported; the api uses GET, HEAD, POST and DELETE'));
+  });
+  // Node would send 100 Continue to every client that asks; one announcing a body over the limit is
+  // refused first, so it never uploads what would be refused anyway.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    if (Number(request.headers['content-length']) > options.bodyLimitBytes) {
+      respondWithProblem(response, problems.tooLarge(`the body exceeds the ${options.bodyLimitBytes}-byte limit`));
+      return;
+    }
+    response.writeContinue();
+    server.emit('request', request, response);
   });
   // Node answers any Expect but 100-continue with a bare 417 unless someone listens.
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {

@@ -141,7 +141,7 @@ const app = createApp({
   },
 });
 
-const server = configureHttpServer(app, logger);
+const server = configureHttpServer(app, logger, { bodyLimitBytes: config.BODY_LIMIT_BYTES });
 server.listen(config.PORT, () => logger.info({ port: config.PORT, version }, 'api started'));
 
 onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
