@@ -8,6 +8,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { aptInstall } from './prerequisites.mjs';
 
 const run = promisify(execFile);
 
@@ -36,10 +37,8 @@ export function ensureCrossCheckTools(log) {
   if (missing.length > 0 && process.getuid?.() === 0) {
     const packages = [...new Set(missing.map(([, pkg]) => pkg))];
     log(`installing ${packages.join(', ')} with apt-get for the cross-checks...`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     try {
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-      execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+      aptInstall(packages);
     } catch (error) {
       log(`apt-get failed (${error.message}); the cross-checks of the missing tools are skipped`);
     }
@@ -47,6 +46,17 @@ export function ensureCrossCheckTools(log) {
   const available = new Set(TOOLS.map(([command]) => command).filter(onPath));
   for (const [command, pkg] of TOOLS) if (!available.has(command)) log(`${command} is not installed (Debian package ${pkg}): its cross-check is skipped`);
   return available;
+}
+
+/** The version each available tool reports (wrk prints its version and exits 1; the others exit 0). */
+export async function crossCheckToolVersions(available) {
+  const versions = {};
+  for (const [command] of TOOLS) {
+    if (!available.has(command)) continue;
+    const output = await run(command, ['--version']).then(({ stdout }) => stdout, (error) => `${error.stdout ?? ''}`);
+    versions[command] = /\d+\.\d+(\.\d+)?/.exec(output)?.[0] ?? 'unknown';
+  }
+  return versions;
 }
 
 const round2 = (value) => Math.round(value * 100) / 100;

@@ -2,6 +2,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { aptInstall } from './prerequisites.mjs';
 
 const NGINX = '/usr/sbin/nginx';
 const TEMPLATE = new URL('../nginx/flowgate.conf.template', import.meta.url);
@@ -13,9 +14,7 @@ export function ensureNginx(log = console.log) {
     throw new Error('nginx is not installed; install it with: sudo apt-get install -y nginx');
   }
   log('nginx is missing; installing it with apt-get (Debian package nginx)...');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'nginx'], { stdio: 'inherit', env });
+  aptInstall(['nginx']);
   if (!existsSync(NGINX)) throw new Error('apt-get finished but /usr/sbin/nginx is still missing');
   return NGINX;
 }

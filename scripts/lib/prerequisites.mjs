@@ -59,6 +59,13 @@ export async function checkServers(env = process.env) {
   if (missing.length > 0) throw new Error(`Flowgate needs PostgreSQL, Redis and RabbitMQ:\n${missing.join('\n')}`);
 }
 
+/** Installs Debian packages with apt-get (the caller checks it runs as root); throws if apt-get fails. */
+export function aptInstall(packages) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+}
+
 function run(command, args, log) {
   log(`$ ${command} ${args.join(' ')}`);
   execFileSync(command, args, { cwd: ROOT, stdio: 'inherit' });
