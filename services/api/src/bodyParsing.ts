@@ -57,6 +57,11 @@ export function jsonBody(limitBytes: number, budgetBytes: number): RequestHandle
   return [bodyBudget(budgetBytes, limitBytes), requireJson, parse];
 }
 
+/** A body over the limit: refused alike whether its size is announced (Expect: 100-continue) or read. */
+export function bodyTooLarge(limitBytes: number): ProblemError {
+  return problems.tooLarge(`the body exceeds the ${limitBytes}-byte limit`);
+}
+
 interface BodyParserError {
   type?: string;
   status?: number;
@@ -76,7 +81,7 @@ export function bodyParserErrors(limitBytes: number): ErrorRequestHandler {
       case 'entity.parse.failed':
         return next(problems.malformedJson(`the body is not valid JSON: ${failure.message}`));
       case 'entity.too.large':
-        return next(problems.tooLarge(`the body exceeds the ${limitBytes}-byte limit`));
+        return next(bodyTooLarge(limitBytes));
       case 'charset.unsupported':
         return next(problems.unsupportedMediaType(`charset ${failure.charset ?? ''} is not supported; use utf-8`));
       case 'encoding.unsupported':

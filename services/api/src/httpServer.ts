@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Logger } from '@flowgate/common';
 import { clientErrorProblem, endWithProblem, lacksHost, respondWithProblem, type ParserError } from './clientErrors.js';
+import { bodyTooLarge } from './bodyParsing.js';
 import { problems } from './problem.js';
 
 /**
@@ -53,7 +54,7 @@ export function configureHttpServer(app: Express, logger: Logger, options: { bod
   // refused first, so it never uploads what would be refused anyway.
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
     if (Number(request.headers['content-length']) > options.bodyLimitBytes) {
-      respondWithProblem(response, problems.tooLarge(`the body exceeds the ${options.bodyLimitBytes}-byte limit`));
+      respondWithProblem(response, bodyTooLarge(options.bodyLimitBytes));
       return;
     }
     response.writeContinue();

@@ -30,7 +30,7 @@ export function securityHeaders(): RequestHandler {
 }
 
 /** The headers `middleware` sets, from one run against a stand-in response; it must not depend on the request. */
-export function headersSetBy(middleware: RequestHandler): Map<string, string> {
+function headersSetBy(middleware: RequestHandler): Map<string, string> {
   const headers = new Map<string, string>();
   const response = {
     setHeader: (name: string, value: unknown) => headers.set(name, String(value)),
